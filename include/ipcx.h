@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipcx.h - every Linux IPC mechanism behind one small API.
+ *
+ * A channel is named by a URI ("fifo:/run/app/in", "unix:@svc",
+ * "tcp:127.0.0.1:9000", "pipe:0", ...).  The same calls create it, join it,
+ * send and receive whole messages on it, whatever the mechanism.
+ *
+ * Conventions for every call below:
+ *  - Success is 0 or a non-negative count; failure is a negative errno value
+ *    (-EAGAIN, -ETIMEDOUT, -EMSGSIZE, -EPIPE, -ENOENT, -EEXIST, -EINVAL,
+ *    -EPROTO, -EACCES, -ECANCELED, -ENOTSUP, ...), or IPCX_EOF.  There is no
+ *    global error state; errno is not meaningful after a call.
+ *  - timeout_ms: -1 waits forever, 0 never blocks (-EAGAIN instead), > 0 is a
+ *    deadline on CLOCK_MONOTONIC that is never cut short (-ETIMEDOUT).
+ *  - EINTR never escapes and never shortens a deadline, unless the channel was
+ *    made with IPCX_INTERRUPTIBLE (then -EINTR is returned).
+ *  - No call installs a signal handler or lets SIGPIPE kill the process.
+ *    On pipes and FIFOs, where write(2) takes no MSG_NOSIGNAL, the first send
+ *    in a thread blocks SIGPIPE in that thread and leaves it blocked, so the
+ *    guard costs no system call per message; that thread's own writes to a
+ *    dead pipe then fail with EPIPE.  A SIGPIPE that an ipcx write provoked
+ *    is consumed before the call returns.  The disposition is never changed.
+ *  - Every descriptor ipcx opens is O_CLOEXEC.  Everything ipcx creates is
+ *    mode 0600 unless "mode=" says otherwise, and is created exclusively.
+ *  - A channel handle belongs to one thread at a time; only ipcx_wake() may be
+ *    called on it from another thread (or from a signal handler).
+ *  - Channels do not survive fork(): a child must not use a handle its parent
+ *    opened, except to ipcx_close() it (which then releases only the child's
+ *    descriptors and never removes the named object).
+ *
+ * See ipcx(3) and ipcx-<scheme>(7) for the details of each mechanism.
+ */
+#ifndef IPCX_H
+#define IPCX_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(IPCX_BUILDING) && defined(__GNUC__)
+#define IPCX_API __attribute__((visibility("default")))
+#else
+#define IPCX_API
+#endif
+
+#define IPCX_VERSION_MAJOR 0
+#define IPCX_VERSION_MINOR 1
+#define IPCX_VERSION_PATCH 0
+#define IPCX_VERSION_STRING "0.1.0"
+
+/* The channel: opaque, made by ipcx_create/join/accept/pair/spawn. */
+typedef struct ipcx_chan ipcx_chan;
+
+/*
+ * ipcx's own result codes live far below every errno value, as libuv's do,
+ * so they can never be mistaken for one.  IPCX_EOF: every peer has gone and
+ * nothing is left to receive.  It is distinct from an empty message (0).
+ */
+#define IPCX_EOF (-4095)
+
+/* Flags for ipcx_create() and ipcx_join(). */
+#define IPCX_EXCL          (1u << 0) /* create: fail with -EEXIST if the object exists */
+#define IPCX_KEEP          (1u << 1) /* create: ipcx_close() leaves the object in place */
+#define IPCX_INTERRUPTIBLE (1u << 2) /* a signal ends a blocked call with -EINTR */
+
+/* What the mechanism knows about one received message (ipcx_recv_info). */
+#define IPCX_INFO_PID   (1u << 0) /* pid is the sender's process id */
+#define IPCX_INFO_UID   (1u << 1) /* uid and gid are the sender's */
+#define IPCX_INFO_PRIO  (1u << 2) /* prio is valid (mq:) */
+#define IPCX_INFO_MTYPE (1u << 3) /* mtype is valid (sysvmq:) */
+#define IPCX_INFO_SIGNO (1u << 4) /* signo and code are valid (signal:) */
+
+struct ipcx_msg_info {
+	unsigned fields; /* IPCX_INFO_* bits saying which members are valid */
+	pid_t pid;       /* sending process */
+	uid_t uid;       /* sending user */
+	gid_t gid;       /* sending group */
+	unsigned prio;   /* POSIX mq priority */
+	long mtype;      /* System V message type */
+	int signo;       /* signal number */
+	int code;        /* si_code: how the signal was sent (SI_QUEUE, ...) */
+	uint32_t reserved[8];
+};
+
+/* Roles a channel can have (ipcx_stat().role). */
+#define IPCX_ROLE_CREATOR  1 /* made by ipcx_create(): owns the named object */
+#define IPCX_ROLE_JOINER   2 /* made by ipcx_join() */
+#define IPCX_ROLE_ACCEPTED 3 /* made by ipcx_accept() */
+#define IPCX_ROLE_PAIR     4 /* one end of ipcx_pair() or ipcx_spawn() */
+
+#define IPCX_URI_MAX 4200 /* a path of PATH_MAX bytes plus scheme and query */
+
+struct ipcx_stat {
+	char scheme[16];       /* "fifo", "unix", ... */
+	char uri[IPCX_URI_MAX]; /* canonical address; a tcp port 0 shows the bound port */
+	int role;              /* IPCX_ROLE_* */
+	unsigned flags;        /* the IPCX_* flags the channel was opened with */
+	unsigned mode;         /* permission bits of the named object, or 0 */
+	int listening;         /* 1 for a socket channel that only accepts */
+	size_t max_msg;        /* largest message this channel sends or receives */
+	long queued;           /* messages or bytes waiting (queued_unit), -1 if unknown */
+	int queued_unit;       /* 0 = messages, 1 = bytes */
+	uid_t owner_uid;       /* owner of the named object (when has_owner) */
+	int has_owner;
+	pid_t peer_pid;        /* the connected peer (when has_peer) */
+	uid_t peer_uid;
+	gid_t peer_gid;
+	int has_peer;
+	uint32_t reserved[16];
+};
+
+/*
+ * ipcx_create - make the named object URI names, and open it as its owner.
+ * Returns 0 and sets *ret_ch, or: -EINVAL (bad URI or flags), -EEXIST (it
+ * exists and IPCX_EXCL was given, or it exists but is not an ipcx object of
+ * the same kind), -EADDRINUSE (a live server holds the socket),
+ * -EACCES/-EPERM, -ENAMETOOLONG, -ENOTSUP (scheme not built or create makes
+ * no sense for it, e.g. "pipe:").  Without IPCX_EXCL a leftover of the same
+ * kind is adopted and a stale socket file of a dead server replaced.
+ */
+IPCX_API int ipcx_create(ipcx_chan **ret_ch, const char *uri, unsigned flags);
+
+/*
+ * ipcx_join - open an existing channel.  For sockets this connects.
+ * Returns 0 and sets *ret_ch, or -EINVAL, -ENOENT (no such object),
+ * -ECONNREFUSED (nobody listens), -ETIMEDOUT (tcp connect), -EACCES, -ENOTSUP.
+ */
+IPCX_API int ipcx_join(ipcx_chan **ret_ch, const char *uri, unsigned flags);
+
+/*
+ * ipcx_accept - take the next connection on a listening socket channel
+ * (unix: stream/seqpacket, tcp:).  Connections from users refused by
+ * "allow_uid=" are closed and skipped.  Returns 0 and sets *ret_ch, or
+ * -EAGAIN, -ETIMEDOUT, -ECANCELED, -EINTR, -ENOTSUP (not a listener).
+ */
+IPCX_API int ipcx_accept(ipcx_chan *listener, ipcx_chan **ret_ch, int timeout_ms);
+
+/*
+ * ipcx_send - send one whole message of len bytes (0 is allowed).
+ * Returns 0, or -EMSGSIZE (len above the channel's max; nothing sent),
+ * -EINVAL (framing=line and buf holds '\n'), -EAGAIN, -ETIMEDOUT (nothing
+ * was sent), -EPIPE (no receiver can ever read it, or a started frame could
+ * not be finished before the deadline: the channel is then broken and every
+ * later send also fails), -ECANCELED, -EINTR, -ENOTCONN (a listener).
+ */
+IPCX_API int ipcx_send(ipcx_chan *ch, const void *buf, size_t len, int timeout_ms);
+
+/*
+ * ipcx_recv - receive one whole message into buf (cap bytes).
+ * Returns its length (0 for an empty message), or IPCX_EOF (every peer has
+ * gone; only where the mechanism can know), -EMSGSIZE (the message is larger
+ * than cap; it stays queued where the mechanism can keep it), -EPROTO (the
+ * peer broke the framing; a connection is dropped, a FIFO flushed), -EAGAIN,
+ * -ETIMEDOUT, -ECANCELED, -EINTR, -ENOTCONN (a listener).
+ */
+IPCX_API ssize_t ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, int timeout_ms);
+
+/* ipcx_recv_info - ipcx_recv(), and fill *info with what is known of it. */
+IPCX_API ssize_t ipcx_recv_info(ipcx_chan *ch, void *buf, size_t cap,
+                                struct ipcx_msg_info *info, int timeout_ms);
+
+/*
+ * ipcx_pollfd - a descriptor that poll/epoll reports readable when a message
+ * may be waiting (a hint: a receive with timeout 0 may still say -EAGAIN).
+ * On a listener it is readable when a connection waits.  Owned by the
+ * channel: do not close it.  Returns the descriptor or -ENOTSUP.
+ */
+IPCX_API int ipcx_pollfd(ipcx_chan *ch);
+
+/*
+ * ipcx_wake - make the call blocked on ch return -ECANCELED; if none is
+ * blocked, the next call that would block on ch does.  Safe from any thread
+ * and from a signal handler.  Returns 0 or -EINVAL.
+ */
+IPCX_API int ipcx_wake(ipcx_chan *ch);
+
+/* ipcx_stat - describe the channel.  Returns 0 or -EINVAL. */
+IPCX_API int ipcx_stat(ipcx_chan *ch, struct ipcx_stat *st);
+
+/*
+ * ipcx_close - release the channel and every descriptor it holds.  A creating
+ * handle also removes the named object unless it was made with IPCX_KEEP.
+ * ch may be NULL.  Returns 0 (the handle is always freed).
+ */
+IPCX_API int ipcx_close(ipcx_chan *ch);
+
+/*
+ * ipcx_unlink - remove the named object URI names, and its registry entry.
+ * Returns 0, or -ENOENT, -EINVAL, -EACCES, -ENOTSOCK (a unix: path that is
+ * not a socket), -ENOTSUP (nothing to remove for this scheme).
+ */
+IPCX_API int ipcx_unlink(const char *uri);
+
+/*
+ * ipcx_pair - two connected ends: "pipe:" (two pipes, one per direction) or
+ * "unix:?type=stream|seqpacket|dgram" (a socketpair).  Returns 0, -EINVAL,
+ * -EMFILE, -ENOTSUP.
+ */
+IPCX_API int ipcx_pair(const char *uri, ipcx_chan **ret_a, ipcx_chan **ret_b);
+
+/*
+ * ipcx_spawn - run argv[0] (searched in PATH) with a "pipe:" channel to it.
+ * The child finds its end as IPCX_CHANNEL=pipe:R,W in its environment and
+ * starts with an empty signal mask.  Returns 0 and sets *ret_ch and
+ * *ret_pid (the caller reaps it), or -EINVAL, -ENOENT, -ENOTSUP.
+ */
+IPCX_API int ipcx_spawn(char *const argv[], const char *uri, ipcx_chan **ret_ch,
+                        pid_t *ret_pid);
+
+/*
+ * ipcx_signal_block - block the signals in set in the calling thread, so that
+ * threads started afterwards inherit the mask ("signal:self").  Returns 0 or
+ * -EINVAL.
+ */
+IPCX_API int ipcx_signal_block(const sigset_t *set);
+
+/*
+ * ipcx_loan / ipcx_commit - zero-copy send: borrow room for a message of up
+ * to len bytes inside the channel, fill it, then commit.  The shared-memory
+ * rings lend their slots; every other transport answers -ENOTSUP.
+ */
+IPCX_API int ipcx_loan(ipcx_chan *ch, size_t len, void **ret_ptr);
+IPCX_API int ipcx_commit(ipcx_chan *ch, void *ptr, size_t len);
+
+/*
+ * ipcx_recv_borrow / ipcx_release - zero-copy receive: look at the next
+ * message in place, then give it back.  Returns the length, or the errors of
+ * ipcx_recv(); -ENOTSUP on transports other than the shared-memory rings.
+ */
+IPCX_API ssize_t ipcx_recv_borrow(ipcx_chan *ch, const void **ret_ptr, size_t *ret_len,
+                                  int timeout_ms);
+IPCX_API int ipcx_release(ipcx_chan *ch, const void *ptr);
+
+/*
+ * ipcx_strerror / ipcx_errname - a sentence and a symbolic name ("EPIPE",
+ * "IPCX_EOF") for any result code.  Never NULL; thread-safe.
+ */
+IPCX_API const char *ipcx_strerror(int err);
+IPCX_API const char *ipcx_errname(int err);
+
+/*
+ * ipcx_errmsg - a sentence about the last failure on ch that the result code
+ * alone cannot say ("frame length 4294967295 exceeds max=16777216; is the
+ * peer using framing=line or raw?"), or "".  Valid until the next call on ch.
+ */
+IPCX_API const char *ipcx_errmsg(ipcx_chan *ch);
+
+/* ipcx_version - the library's version string, e.g. "0.1.0". */
+IPCX_API const char *ipcx_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IPCX_H */

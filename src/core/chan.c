@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chan.c - the public API: argument checks, URI and key validation, the
+ * open/closed life of a channel, dispatch to the transport's ops, and the
+ * registry bookkeeping every named object gets.
+ *
+ * Map:
+ *   channel allocation and teardown
+ *   create / join / accept / pair
+ *   send / recv
+ *   wake, pollfd, stat, errmsg
+ *   unlink, zero-copy, signals
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/frame.h"
+#include "core/transport.h"
+#include "os/io.h"
+#include "registry/registry.h"
+
+#define IPCX_DEFAULT_MAX ((size_t)16 << 20)
+#define IPCX_MAX_LIMIT ((size_t)1 << 30)
+#define OPEN_FLAGS (IPCX_EXCL | IPCX_KEEP | IPCX_INTERRUPTIBLE)
+
+void
+ipcx__set_errmsg(struct ipcx_chan *ch, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ch->errmsg, sizeof(ch->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- channel allocation and teardown ---------------------------------- */
+
+static int
+chan_new(const struct ipcx_transport *tp, struct ipcx_chan **ret)
+{
+	struct ipcx_chan *ch;
+	int fd;
+
+	ch = calloc(1, tp->t_chan_size);
+	if (ch == NULL)
+		return -ENOMEM;
+	ch->tp = tp;
+	ch->rfd = ch->wfd = -1;
+	ch->registry_fd = -1;
+	ch->mode = 0600;
+	ch->opener_pid = getpid();
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0) {
+		int err = -errno;
+		free(ch);
+		return err;
+	}
+	fd = ipcx__fd_above_stdio(fd);
+	if (fd < 0) {
+		free(ch);
+		return fd;
+	}
+	ch->wake_fd = fd;
+	*ret = ch;
+	return 0;
+}
+
+static void
+chan_free(struct ipcx_chan *ch, bool remove)
+{
+	ch->tp->t_ops->c_close(ch, remove);
+	if (remove && ch->registry_path != NULL)
+		(void)unlink(ch->registry_path);
+	ipcx__close(ch->registry_fd);
+	ipcx__close(ch->wake_fd);
+	free(ch->registry_path);
+	free(ch->rx.data);
+	free(ch->tx_tail);
+	free(ch->uri_text);
+	ipcx__uri_fini(&ch->uri);
+	free(ch);
+}
+
+int
+ipcx_close(ipcx_chan *ch)
+{
+	bool forked, remove;
+
+	if (ch == NULL)
+		return 0;
+	forked = getpid() != ch->opener_pid;
+	/* A forked child closing its copy must not remove what its parent
+	 * made and still uses. */
+	remove = !forked && ch->role == IPCX_ROLE_CREATOR && !(ch->flags & IPCX_KEEP);
+	if (!forked && ch->tx_tail != NULL)
+		(void)ipcx__frame_flush(ch, IPCX_DEADLINE_NOW);
+	chan_free(ch, remove);
+	return 0;
+}
+
+/* ---- create / join / accept / pair ------------------------------------ */
+
+static bool
+key_allowed(const struct ipcx_transport *tp, const char *key)
+{
+	const char *const *k;
+
+	for (k = tp->t_keys; k != NULL && *k != NULL; k++)
+		if (strcmp(*k, key) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Parse text and check everything the core can check before any object is
+ * touched: scheme, "//", address presence, that every key is one the
+ * transport takes, and the values of the common keys.
+ */
+static int
+uri_resolve(const char *text, struct ipcx_uri *uri, const struct ipcx_transport **ret_tp)
+{
+	const struct ipcx_transport *tp;
+	int rc, i;
+
+	rc = ipcx__uri_parse(text, uri);
+	if (rc < 0)
+		return rc;
+	tp = ipcx__transport_find(uri->scheme, strlen(uri->scheme));
+	rc = -EINVAL;
+	if (tp == NULL)
+		goto fail;
+	if (uri->double_slash && !tp->t_double_slash)
+		goto fail;
+	if (uri->address_len == 0 && !tp->t_address_optional)
+		goto fail;
+	for (i = 0; i < uri->nparams; i++) {
+		const char *k = uri->params[i].key, *v = uri->params[i].value;
+		unsigned long ul;
+		size_t sz;
+
+		if (!key_allowed(tp, k))
+			goto fail;
+		if (strcmp(k, "mode") == 0 && ipcx__parse_ulong(v, 8, 0777, &ul) < 0)
+			goto fail;
+		if (strcmp(k, "max") == 0 &&
+		    (ipcx__parse_size(v, IPCX_MAX_LIMIT, &sz) < 0 || sz == 0))
+			goto fail;
+		if (strcmp(k, "framing") == 0 && strcmp(v, "len") != 0 &&
+		    strcmp(v, "line") != 0 && strcmp(v, "raw") != 0)
+			goto fail;
+	}
+	*ret_tp = tp;
+	return 0;
+fail:
+	ipcx__uri_fini(uri);
+	return rc;
+}
+
+/* Fill a fresh channel's core fields from its URI. */
+static void
+chan_apply_uri(struct ipcx_chan *ch)
+{
+	const char *v;
+	unsigned long ul;
+	size_t sz;
+
+	if ((v = ipcx__uri_get(&ch->uri, "mode")) != NULL &&
+	    ipcx__parse_ulong(v, 8, 0777, &ul) == 0)
+		ch->mode = (unsigned)ul;
+	if ((v = ipcx__uri_get(&ch->uri, "max")) != NULL &&
+	    ipcx__parse_size(v, IPCX_MAX_LIMIT, &sz) == 0)
+		ch->max = sz;
+	if ((v = ipcx__uri_get(&ch->uri, "framing")) != NULL)
+		ch->framing = strcmp(v, "line") == 0  ? IPCX_FRAMING_LINE
+		              : strcmp(v, "raw") == 0 ? IPCX_FRAMING_RAW
+		                                      : IPCX_FRAMING_LEN;
+}
+
+static void
+chan_finish_open(struct ipcx_chan *ch)
+{
+	if (ch->max == 0)
+		ch->max = IPCX_DEFAULT_MAX;
+}
+
+static void
+chan_register(struct ipcx_chan *ch)
+{
+	char canon[IPCX_URI_MAX];
+	const struct ipcx_chan_ops *ops = ch->tp->t_ops;
+	int fd;
+
+	if (ops->c_canonical == NULL || ops->c_canonical(&ch->uri, ch, canon, sizeof(canon)) != 0)
+		return;
+	if (ch->role == IPCX_ROLE_CREATOR) {
+		fd = ipcx__registry_add(canon, (ch->flags & IPCX_KEEP) != 0, &ch->registry_path);
+		if (fd < 0)
+			ipcx__set_errmsg(ch, "registry entry not written: %s", ipcx_strerror(fd));
+	} else {
+		fd = ipcx__registry_hold(canon);
+	}
+	ch->registry_fd = fd < 0 ? -1 : fd;
+}
+
+static int
+chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
+{
+	const struct ipcx_transport *tp;
+	struct ipcx_chan *ch;
+	struct ipcx_uri uri;
+	const char *v;
+	int64_t deadline = IPCX_DEADLINE_NEVER;
+	int rc;
+
+	if (ret_ch == NULL || text == NULL || (flags & ~OPEN_FLAGS) != 0)
+		return -EINVAL;
+	if (!create && (flags & (IPCX_EXCL | IPCX_KEEP)))
+		return -EINVAL;
+	rc = uri_resolve(text, &uri, &tp);
+	if (rc < 0)
+		return rc;
+	if ((v = ipcx__uri_get(&uri, "timeout")) != NULL) {
+		unsigned long ms;
+		if (ipcx__parse_ulong(v, 10, 86400000ul, &ms) < 0) {
+			ipcx__uri_fini(&uri);
+			return -EINVAL;
+		}
+		deadline = ipcx__deadline_from_ms(ms == 0 ? 0 : (int)ms);
+	}
+	rc = chan_new(tp, &ch);
+	if (rc < 0) {
+		ipcx__uri_fini(&uri);
+		return rc;
+	}
+	ch->uri = uri;
+	ch->flags = flags;
+	ch->role = create ? IPCX_ROLE_CREATOR : IPCX_ROLE_JOINER;
+	ch->uri_text = strdup(text);
+	if (ch->uri_text == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	chan_apply_uri(ch);
+	rc = create ? tp->t_ops->c_create(ch) : tp->t_ops->c_join(ch, deadline);
+	if (rc < 0)
+		goto fail;
+	chan_finish_open(ch);
+	chan_register(ch);
+	*ret_ch = ch;
+	return 0;
+fail:
+	/* Nothing this call made may outlive it; nothing it did not make may
+	 * be removed: c_close(remove=false) releases descriptors only, so the
+	 * transport must undo a half-made object itself. */
+	ch->role = 0;
+	chan_free(ch, false);
+	return rc;
+}
+
+int
+ipcx_create(ipcx_chan **ret_ch, const char *uri, unsigned flags)
+{
+	return chan_open(ret_ch, uri, flags, true);
+}
+
+int
+ipcx_join(ipcx_chan **ret_ch, const char *uri, unsigned flags)
+{
+	return chan_open(ret_ch, uri, flags, false);
+}
+
+/* A second channel on the same transport and URI (accept, pair). */
+static int
+chan_sibling(const struct ipcx_chan *proto, int role, struct ipcx_chan **ret)
+{
+	struct ipcx_chan *ch;
+	int rc;
+
+	rc = chan_new(proto->tp, &ch);
+	if (rc < 0)
+		return rc;
+	ch->uri_text = strdup(proto->uri_text);
+	if (ch->uri_text == NULL || ipcx__uri_parse(proto->uri_text, &ch->uri) < 0) {
+		chan_free(ch, false);
+		return -ENOMEM;
+	}
+	ch->flags = proto->flags & IPCX_INTERRUPTIBLE;
+	ch->role = role;
+	chan_apply_uri(ch);
+	*ret = ch;
+	return 0;
+}
+
+static int
+check_timeout(int timeout_ms)
+{
+	return timeout_ms < -1 ? -EINVAL : 0;
+}
+
+int
+ipcx_accept(ipcx_chan *listener, ipcx_chan **ret_ch, int timeout_ms)
+{
+	struct ipcx_chan *conn;
+	int64_t deadline;
+	int rc;
+
+	if (listener == NULL || ret_ch == NULL || check_timeout(timeout_ms) < 0)
+		return -EINVAL;
+	if (listener->tp->t_ops->c_accept == NULL || !listener->listening)
+		return -ENOTSUP;
+	deadline = ipcx__deadline_from_ms(timeout_ms);
+	rc = chan_sibling(listener, IPCX_ROLE_ACCEPTED, &conn);
+	if (rc < 0)
+		return rc;
+	conn->max = listener->max;
+	rc = listener->tp->t_ops->c_accept(listener, conn, deadline);
+	if (rc < 0) {
+		chan_free(conn, false);
+		return rc;
+	}
+	chan_finish_open(conn);
+	*ret_ch = conn;
+	return 0;
+}
+
+int
+ipcx_pair(const char *text, ipcx_chan **ret_a, ipcx_chan **ret_b)
+{
+	const struct ipcx_transport *tp;
+	struct ipcx_chan *a = NULL, *b = NULL;
+	struct ipcx_uri uri;
+	int rc;
+
+	if (text == NULL || ret_a == NULL || ret_b == NULL)
+		return -EINVAL;
+	rc = uri_resolve(text, &uri, &tp);
+	if (rc < 0)
+		return rc;
+	if (tp->t_ops->c_pair == NULL) {
+		ipcx__uri_fini(&uri);
+		return -ENOTSUP;
+	}
+	rc = chan_new(tp, &a);
+	if (rc < 0) {
+		ipcx__uri_fini(&uri);
+		return rc;
+	}
+	a->uri = uri;
+	a->role = IPCX_ROLE_PAIR;
+	a->uri_text = strdup(text);
+	if (a->uri_text == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	chan_apply_uri(a);
+	rc = chan_sibling(a, IPCX_ROLE_PAIR, &b);
+	if (rc < 0)
+		goto fail;
+	rc = tp->t_ops->c_pair(a, b);
+	if (rc < 0)
+		goto fail;
+	chan_finish_open(a);
+	chan_finish_open(b);
+	*ret_a = a;
+	*ret_b = b;
+	return 0;
+fail:
+	if (b != NULL)
+		chan_free(b, false);
+	chan_free(a, false);
+	return rc;
+}
+
+/* ---- send / recv ------------------------------------------------------ */
+
+int
+ipcx_send(ipcx_chan *ch, const void *buf, size_t len, int timeout_ms)
+{
+	struct iovec iov;
+	int64_t deadline;
+	ssize_t r;
+
+	if (ch == NULL || (buf == NULL && len > 0) || check_timeout(timeout_ms) < 0)
+		return -EINVAL;
+	if (ch->listening)
+		return -ENOTCONN;
+	if (len > ch->max) {
+		ipcx__set_errmsg(ch, "message of %zu bytes exceeds max=%zu", len, ch->max);
+		return -EMSGSIZE;
+	}
+	deadline = ipcx__deadline_from_ms(timeout_ms);
+	if (ch->stream)
+		return ipcx__frame_send(ch, buf, len, deadline);
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	r = ch->tp->t_ops->c_send(ch, &iov, 1, deadline);
+	return r < 0 ? (int)r : 0;
+}
+
+ssize_t
+ipcx_recv_info(ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
+               int timeout_ms)
+{
+	int64_t deadline;
+
+	if (ch == NULL || (buf == NULL && cap > 0) || check_timeout(timeout_ms) < 0)
+		return -EINVAL;
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (ch->listening)
+		return -ENOTCONN;
+	deadline = ipcx__deadline_from_ms(timeout_ms);
+	if (ch->stream)
+		return ipcx__frame_recv(ch, buf, cap, info, deadline);
+	return ch->tp->t_ops->c_recv(ch, buf, cap, info, deadline);
+}
+
+ssize_t
+ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, int timeout_ms)
+{
+	return ipcx_recv_info(ch, buf, cap, NULL, timeout_ms);
+}
+
+/* ---- wake, pollfd, stat, errmsg --------------------------------------- */
+
+int
+ipcx_wake(ipcx_chan *ch)
+{
+	uint64_t one = 1;
+
+	if (ch == NULL)
+		return -EINVAL;
+	/* write(2) on an eventfd is async-signal-safe; so must c_wake be. */
+	(void)!write(ch->wake_fd, &one, sizeof(one));
+	if (ch->tp->t_ops->c_wake != NULL)
+		ch->tp->t_ops->c_wake(ch);
+	return 0;
+}
+
+int
+ipcx_pollfd(ipcx_chan *ch)
+{
+	if (ch == NULL)
+		return -EINVAL;
+	if (ch->tp->t_ops->c_pollfd != NULL)
+		return ch->tp->t_ops->c_pollfd(ch);
+	return ch->rfd >= 0 ? ch->rfd : -ENOTSUP;
+}
+
+int
+ipcx_stat(ipcx_chan *ch, struct ipcx_stat *st)
+{
+	const struct ipcx_chan_ops *ops;
+
+	if (ch == NULL || st == NULL)
+		return -EINVAL;
+	ops = ch->tp->t_ops;
+	memset(st, 0, sizeof(*st));
+	snprintf(st->scheme, sizeof(st->scheme), "%s", ch->tp->t_scheme);
+	if (ops->c_canonical == NULL ||
+	    ops->c_canonical(&ch->uri, ch, st->uri, sizeof(st->uri)) != 0)
+		snprintf(st->uri, sizeof(st->uri), "%s", ch->uri_text);
+	st->role = ch->role;
+	st->flags = ch->flags;
+	st->mode = ch->mode;
+	st->listening = ch->listening;
+	st->max_msg = ch->max;
+	st->queued = -1;
+	if (ch->has_peer) {
+		st->has_peer = 1;
+		st->peer_pid = ch->peer_pid;
+		st->peer_uid = ch->peer_uid;
+		st->peer_gid = ch->peer_gid;
+	}
+	return ops->c_stat != NULL ? ops->c_stat(ch, st) : 0;
+}
+
+const char *
+ipcx_errmsg(ipcx_chan *ch)
+{
+	return ch != NULL ? ch->errmsg : "";
+}
+
+/* ---- unlink, zero-copy, signals --------------------------------------- */
+
+int
+ipcx_unlink(const char *text)
+{
+	const struct ipcx_transport *tp;
+	struct ipcx_uri uri;
+	char canon[IPCX_URI_MAX], path[4200];
+	int rc;
+
+	if (text == NULL)
+		return -EINVAL;
+	rc = uri_resolve(text, &uri, &tp);
+	if (rc < 0)
+		return rc;
+	if (tp->t_ops->c_unlink == NULL) {
+		ipcx__uri_fini(&uri);
+		return -ENOTSUP;
+	}
+	rc = tp->t_ops->c_unlink(&uri);
+	if ((rc == 0 || rc == -ENOENT) && tp->t_ops->c_canonical != NULL &&
+	    tp->t_ops->c_canonical(&uri, NULL, canon, sizeof(canon)) == 0 &&
+	    ipcx__registry_path(canon, path, sizeof(path)) == 0)
+		(void)unlink(path);
+	ipcx__uri_fini(&uri);
+	return rc;
+}
+
+int
+ipcx_loan(ipcx_chan *ch, size_t len, void **ret_ptr)
+{
+	if (ch == NULL || ret_ptr == NULL)
+		return -EINVAL;
+	if (ch->tp->t_ops->c_loan == NULL)
+		return -ENOTSUP;
+	if (len > ch->max)
+		return -EMSGSIZE;
+	return ch->tp->t_ops->c_loan(ch, len, ret_ptr);
+}
+
+int
+ipcx_commit(ipcx_chan *ch, void *ptr, size_t len)
+{
+	if (ch == NULL || ptr == NULL)
+		return -EINVAL;
+	if (ch->tp->t_ops->c_commit == NULL)
+		return -ENOTSUP;
+	return ch->tp->t_ops->c_commit(ch, ptr, len);
+}
+
+ssize_t
+ipcx_recv_borrow(ipcx_chan *ch, const void **ret_ptr, size_t *ret_len, int timeout_ms)
+{
+	if (ch == NULL || ret_ptr == NULL || ret_len == NULL || check_timeout(timeout_ms) < 0)
+		return -EINVAL;
+	if (ch->tp->t_ops->c_borrow == NULL)
+		return -ENOTSUP;
+	return ch->tp->t_ops->c_borrow(ch, ret_ptr, ret_len,
+	                               ipcx__deadline_from_ms(timeout_ms));
+}
+
+int
+ipcx_release(ipcx_chan *ch, const void *ptr)
+{
+	if (ch == NULL || ptr == NULL)
+		return -EINVAL;
+	if (ch->tp->t_ops->c_release == NULL)
+		return -ENOTSUP;
+	return ch->tp->t_ops->c_release(ch, ptr);
+}
+
+int
+ipcx_signal_block(const sigset_t *set)
+{
+	int rc;
+
+	if (set == NULL)
+		return -EINVAL;
+	rc = pthread_sigmask(SIG_BLOCK, set, NULL);
+	return rc == 0 ? 0 : -rc;
+}

@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * frame.c - the three framings of byte streams, done once for every stream
+ * transport (pipe, fifo, unix type=stream, tcp).
+ *
+ * Sending: a frame whose first byte is written is always completed or the
+ * channel is broken; no peer ever sees a message spliced from two.  The
+ * deadline bounds the wait for the first byte.  After that:
+ *  - a blocking send keeps writing until its deadline; if the peer stops
+ *    reading so the frame cannot be finished in time, the write side is shut
+ *    (the peer sees the stream end mid-frame) and -EPIPE is returned, then
+ *    and for every later send;
+ *  - a timeout-0 send, which must not block, keeps the unwritten rest of the
+ *    frame and reports success; every later send first finishes that rest.
+ *  - ipcx_wake() in the middle of a frame does not abandon it: the frame is
+ *    finished (or the deadline breaks the channel) and the wake-up is posted
+ *    again for the next call.  A second wake-up in the same frame breaks it.
+ *
+ * Receiving: bytes accumulate in ch->rx until a whole message is there, so a
+ * timeout in the middle of a frame loses nothing; the next receive goes on.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/frame.h"
+#include "os/io.h"
+
+#define RX_CHUNK ((size_t)64 * 1024)
+
+int
+ipcx__frame_decode(enum ipcx_framing framing, size_t max, const uint8_t *data,
+                   size_t n, size_t scan_from, bool eof, struct ipcx_frame *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (framing == IPCX_FRAMING_LEN) {
+		uint64_t len;
+		if (n < IPCX_FRAME_HDR) {
+			out->need = IPCX_FRAME_HDR;
+			return (eof && n > 0) ? -EPROTO : 0;
+		}
+		len = (uint64_t)data[0] << 24 | (uint64_t)data[1] << 16 |
+		      (uint64_t)data[2] << 8 | (uint64_t)data[3];
+		out->announced = len;
+		if (len > max)
+			return -EPROTO;
+		out->need = IPCX_FRAME_HDR + (size_t)len;
+		if (n < out->need)
+			return eof ? -EPROTO : 0;
+		out->off = IPCX_FRAME_HDR;
+		out->len = (size_t)len;
+		out->consumed = out->need;
+		return 1;
+	}
+	if (framing == IPCX_FRAMING_LINE) {
+		const uint8_t *nl = NULL;
+		if (scan_from < n)
+			nl = memchr(data + scan_from, '\n', n - scan_from);
+		if (nl != NULL) {
+			size_t len = (size_t)(nl - data);
+			out->announced = len;
+			if (len > max)
+				return -EPROTO;
+			out->len = len;
+			out->consumed = len + 1;
+			return 1;
+		}
+		out->announced = n;
+		if (n > max)
+			return -EPROTO;
+		if (eof && n > 0) {
+			/* An unterminated last line is still a message, as text tools
+			 * treat it. */
+			out->len = n;
+			out->consumed = n;
+			return 1;
+		}
+		return 0;
+	}
+	/* Raw: whatever is there is the message. */
+	if (n == 0)
+		return 0;
+	out->len = n < max ? n : max;
+	out->consumed = out->len;
+	return 1;
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+static void
+iov_advance(struct iovec *iov, int *iovcnt, size_t k)
+{
+	int i = 0, j;
+
+	while (i < *iovcnt && k >= iov[i].iov_len) {
+		k -= iov[i].iov_len;
+		i++;
+	}
+	if (i < *iovcnt) {
+		iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
+		iov[i].iov_len -= k;
+	}
+	for (j = 0; i + j < *iovcnt; j++)
+		iov[j] = iov[i + j];
+	*iovcnt = j;
+}
+
+static void
+chan_break(struct ipcx_chan *ch)
+{
+	ch->broken = true;
+	free(ch->tx_tail);
+	ch->tx_tail = NULL;
+	ch->tx_tail_len = ch->tx_tail_off = 0;
+	if (ch->wfd < 0)
+		return;
+	if (ch->fd_is_socket) {
+		(void)shutdown(ch->wfd, SHUT_WR);
+	} else if (ch->wfd != ch->rfd) {
+		/* Closing our write end is how a pipe reader learns the stream
+		 * ended mid-frame. */
+		ipcx__close(ch->wfd);
+		ch->wfd = -1;
+	}
+}
+
+static void
+repost_wake(struct ipcx_chan *ch)
+{
+	uint64_t one = 1;
+
+	(void)!write(ch->wake_fd, &one, sizeof(one));
+}
+
+/*
+ * Write iov completely.  `started` says whether bytes of this frame are
+ * already out.  On a deadline with the frame started, a timeout-0 call
+ * stashes the rest (returns 0); others break the channel (-EPIPE).
+ */
+static int
+stream_write(struct ipcx_chan *ch, struct iovec *iov, int iovcnt, int64_t deadline,
+             bool started)
+{
+	int cancels = 0;
+
+	while (iovcnt > 0) {
+		ssize_t r = ch->tp->t_ops->c_send(ch, iov, iovcnt, deadline);
+		if (r > 0) {
+			started = true;
+			iov_advance(iov, &iovcnt, (size_t)r);
+			continue;
+		}
+		if (r == 0)
+			r = -EPIPE; /* a stream that accepts nothing will never finish */
+		if (!started)
+			return (int)r;
+		if ((r == -ECANCELED || r == -EINTR) && cancels == 0) {
+			cancels++;
+			continue;
+		}
+		if (r == -EAGAIN && deadline == IPCX_DEADLINE_NOW) {
+			size_t total = 0, o = 0;
+			int i;
+			for (i = 0; i < iovcnt; i++)
+				total += iov[i].iov_len;
+			ch->tx_tail = malloc(total);
+			if (ch->tx_tail == NULL) {
+				chan_break(ch);
+				return -EPIPE;
+			}
+			for (i = 0; i < iovcnt; i++) {
+				memcpy(ch->tx_tail + o, iov[i].iov_base, iov[i].iov_len);
+				o += iov[i].iov_len;
+			}
+			ch->tx_tail_len = total;
+			ch->tx_tail_off = 0;
+			return 0;
+		}
+		if (r == -ETIMEDOUT || r == -EAGAIN || r == -ECANCELED || r == -EINTR)
+			ipcx__set_errmsg(ch, "a started frame could not be finished before the "
+			                     "deadline; the channel is broken");
+		chan_break(ch);
+		return -EPIPE;
+	}
+	if (cancels > 0)
+		repost_wake(ch);
+	return 0;
+}
+
+int
+ipcx__frame_flush(struct ipcx_chan *ch, int64_t deadline)
+{
+	struct iovec iov;
+	int rc;
+
+	if (ch->tx_tail == NULL)
+		return 0;
+	for (;;) {
+		ssize_t r;
+		iov.iov_base = ch->tx_tail + ch->tx_tail_off;
+		iov.iov_len = ch->tx_tail_len - ch->tx_tail_off;
+		r = ch->tp->t_ops->c_send(ch, &iov, 1, deadline);
+		if (r > 0) {
+			ch->tx_tail_off += (size_t)r;
+			if (ch->tx_tail_off == ch->tx_tail_len) {
+				free(ch->tx_tail);
+				ch->tx_tail = NULL;
+				ch->tx_tail_len = ch->tx_tail_off = 0;
+				return 0;
+			}
+			continue;
+		}
+		rc = r == 0 ? -EPIPE : (int)r;
+		if (rc == -EAGAIN && deadline == IPCX_DEADLINE_NOW)
+			return -EAGAIN; /* still pending; the new message waits */
+		chan_break(ch);
+		return -EPIPE;
+	}
+}
+
+int
+ipcx__frame_send(struct ipcx_chan *ch, const void *buf, size_t len, int64_t deadline)
+{
+	uint8_t hdr[IPCX_FRAME_HDR];
+	struct iovec iov[2];
+	int iovcnt = 0, rc;
+
+	if (ch->broken)
+		return -EPIPE;
+	switch (ch->framing) {
+	case IPCX_FRAMING_LEN:
+		hdr[0] = (uint8_t)(len >> 24);
+		hdr[1] = (uint8_t)(len >> 16);
+		hdr[2] = (uint8_t)(len >> 8);
+		hdr[3] = (uint8_t)len;
+		iov[iovcnt].iov_base = hdr;
+		iov[iovcnt++].iov_len = sizeof(hdr);
+		if (len > 0) {
+			iov[iovcnt].iov_base = (void *)buf;
+			iov[iovcnt++].iov_len = len;
+		}
+		break;
+	case IPCX_FRAMING_LINE:
+		if (len > 0 && memchr(buf, '\n', len) != NULL) {
+			ipcx__set_errmsg(ch, "framing=line cannot send a message holding '\\n'");
+			return -EINVAL;
+		}
+		if (len > 0) {
+			iov[iovcnt].iov_base = (void *)buf;
+			iov[iovcnt++].iov_len = len;
+		}
+		iov[iovcnt].iov_base = (void *)"\n";
+		iov[iovcnt++].iov_len = 1;
+		break;
+	case IPCX_FRAMING_RAW:
+		if (len == 0)
+			return 0; /* nothing on the wire can say "empty" */
+		iov[iovcnt].iov_base = (void *)buf;
+		iov[iovcnt++].iov_len = len;
+		break;
+	}
+	rc = ipcx__frame_flush(ch, deadline);
+	if (rc < 0)
+		return rc;
+	return stream_write(ch, iov, iovcnt, deadline, false);
+}
+
+/* ---- receiving -------------------------------------------------------- */
+
+static int
+rx_reserve(struct ipcx_rxbuf *rx, size_t want)
+{
+	size_t avail = rx->end - rx->start;
+	uint8_t *p;
+	size_t ncap;
+
+	if (rx->start > 0 && (rx->cap - rx->end < want || avail == 0)) {
+		memmove(rx->data, rx->data + rx->start, avail);
+		rx->start = 0;
+		rx->end = avail;
+	}
+	if (rx->cap - rx->end >= want)
+		return 0;
+	ncap = rx->cap ? rx->cap : RX_CHUNK;
+	while (ncap - rx->end < want)
+		ncap *= 2;
+	p = realloc(rx->data, ncap);
+	if (p == NULL)
+		return -ENOMEM;
+	rx->data = p;
+	rx->cap = ncap;
+	return 0;
+}
+
+/* Forget everything buffered and, on a FIFO, everything unread in the pipe:
+ * after garbage there is no telling where the next frame starts. */
+static void
+rx_drop(struct ipcx_chan *ch)
+{
+	uint8_t sink[4096];
+
+	ch->rx.start = ch->rx.end = 0;
+	if (ch->multi_writer && ch->rfd >= 0) {
+		while (ipcx__read(ch->rfd, sink, sizeof(sink)) > 0)
+			;
+	}
+}
+
+static ssize_t
+proto_error(struct ipcx_chan *ch, const struct ipcx_frame *f, bool eof)
+{
+	if (eof && f->announced <= ch->max)
+		ipcx__set_errmsg(ch, "the peer closed in the middle of a message "
+		                     "(%zu of %zu bytes received)",
+		                 ch->rx.end - ch->rx.start, f->need);
+	else if (ch->framing == IPCX_FRAMING_LEN)
+		ipcx__set_errmsg(ch, "frame length %llu exceeds max=%zu; is the peer "
+		                     "using framing=line or raw?",
+		                 (unsigned long long)f->announced, ch->max);
+	else
+		ipcx__set_errmsg(ch, "a line longer than max=%zu", ch->max);
+	rx_drop(ch);
+	if (!ch->multi_writer) {
+		/* Drop the connection: nothing after a broken frame can be trusted. */
+		ch->rx.eof = true;
+		if (ch->fd_is_socket && ch->rfd >= 0)
+			(void)shutdown(ch->rfd, SHUT_RDWR);
+		chan_break(ch);
+	}
+	return -EPROTO;
+}
+
+static void
+fill_stream_info(const struct ipcx_chan *ch, struct ipcx_msg_info *info)
+{
+	if (info == NULL || !ch->has_peer)
+		return;
+	info->pid = ch->peer_pid;
+	info->uid = ch->peer_uid;
+	info->gid = ch->peer_gid;
+	info->fields |= IPCX_INFO_PID | IPCX_INFO_UID;
+}
+
+ssize_t
+ipcx__frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
+                 int64_t deadline)
+{
+	struct ipcx_rxbuf *rx = &ch->rx;
+	size_t scanned = 0;
+
+	for (;;) {
+		struct ipcx_frame f;
+		size_t want;
+		ssize_t r;
+		int rc = ipcx__frame_decode(ch->framing, ch->max, rx->data + rx->start,
+		                            rx->end - rx->start, scanned, rx->eof, &f);
+		if (rc < 0)
+			return proto_error(ch, &f, rx->eof);
+		if (rc > 0) {
+			if (f.len > cap) {
+				ipcx__set_errmsg(ch, "message of %zu bytes, buffer of %zu", f.len,
+				                 cap);
+				return -EMSGSIZE; /* stays buffered for a larger buffer */
+			}
+			if (f.len > 0)
+				memcpy(buf, rx->data + rx->start + f.off, f.len);
+			rx->start += f.consumed;
+			if (rx->start == rx->end)
+				rx->start = rx->end = 0;
+			fill_stream_info(ch, info);
+			return (ssize_t)f.len;
+		}
+		if (rx->eof)
+			return IPCX_EOF;
+		if (ch->framing == IPCX_FRAMING_LINE)
+			scanned = rx->end - rx->start;
+
+		if (ch->framing == IPCX_FRAMING_RAW) {
+			/* Nothing buffered: read straight into the caller's buffer. */
+			if (cap == 0)
+				return -EMSGSIZE;
+			r = ch->tp->t_ops->c_recv(ch, buf, cap < ch->max ? cap : ch->max, info,
+			                          deadline);
+			if (r == IPCX_EOF)
+				rx->eof = true;
+			if (r > 0)
+				fill_stream_info(ch, info);
+			return r;
+		}
+		want = RX_CHUNK;
+		if (f.need > rx->end - rx->start && f.need - (rx->end - rx->start) > want)
+			want = f.need - (rx->end - rx->start);
+		if (rx_reserve(rx, want) < 0)
+			return -ENOMEM;
+		r = ch->tp->t_ops->c_recv(ch, rx->data + rx->end, rx->cap - rx->end, NULL,
+		                          deadline);
+		if (r == IPCX_EOF) {
+			rx->eof = true;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		rx->end += (size_t)r;
+	}
+}

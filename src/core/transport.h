@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * transport.h - the contract between the core and a transport.
+ *
+ * A transport is one file in src/transport/ exporting one
+ * `const struct ipcx_transport ipcx__<scheme>_transport`, listed in
+ * src/core/registry.c.  The core owns everything that is the same for all
+ * mechanisms: URI parsing and key checks, deadlines, the open/closed state,
+ * the framing of byte streams, wake-ups, the object registry.  A transport
+ * owns only what is true of its mechanism.
+ *
+ * Read docs/writing-a-transport.md for a walk through the FIFO transport.
+ */
+#ifndef IPCX_CORE_TRANSPORT_H
+#define IPCX_CORE_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "ipcx.h"
+#include "core/deadline.h"
+#include "core/uri.h"
+
+struct ipcx_transport;
+
+/* The three framings of a byte stream (DESIGN.md, "Framing"). */
+enum ipcx_framing {
+	IPCX_FRAMING_LEN = 0, /* 4-byte big-endian length, then the payload */
+	IPCX_FRAMING_LINE,    /* payload then '\n' */
+	IPCX_FRAMING_RAW,     /* no framing: what one read returns */
+};
+
+/* Receive-side buffer of a framed byte stream. */
+struct ipcx_rxbuf {
+	uint8_t *data;
+	size_t cap;   /* allocated */
+	size_t start; /* first unconsumed byte */
+	size_t end;   /* one past the last received byte */
+	bool eof;     /* the stream reported end of file */
+};
+
+/*
+ * The part of every channel the core reads and writes.  A transport's own
+ * channel struct embeds it as its first member, and the core allocates
+ * t_chan_size bytes for the whole.
+ */
+struct ipcx_chan {
+	const struct ipcx_transport *tp;
+	struct ipcx_uri uri;     /* parsed; owned by the channel */
+	unsigned flags;          /* IPCX_* flags given by the user */
+	int role;                /* IPCX_ROLE_* */
+	pid_t opener_pid;        /* detects use in a forked child */
+
+	/* Filled by the transport in c_create/c_join/c_accept/c_pair. */
+	int rfd;                 /* descriptor the core polls to receive, or -1 */
+	int wfd;                 /* descriptor the core polls to send, or -1 */
+	bool stream;             /* a byte stream: the core frames it */
+	bool fd_is_socket;       /* send with MSG_NOSIGNAL; no SIGPIPE guard needed */
+	bool fd_blocking;        /* fds are in blocking mode (adopted): poll before I/O */
+	bool listening;          /* a socket that only accepts */
+	bool multi_writer;       /* several unrelated writers share the stream (FIFO):
+	                          * a framing error flushes instead of breaking */
+	size_t max;              /* largest message; the core sets it from "max=" before
+	                          * c_create/c_join, 0 means "transport's default" */
+
+	/* Owned by the core. */
+	enum ipcx_framing framing;
+	unsigned mode;           /* "mode=", default 0600 */
+	int wake_fd;             /* eventfd written by ipcx_wake */
+	bool broken;             /* a started frame could not be finished: -EPIPE */
+	int broken_err;          /* what later receives answer once broken */
+	struct ipcx_rxbuf rx;    /* framed receive buffer */
+	uint8_t *tx_tail;        /* unsent rest of a frame started by a timeout-0 send */
+	size_t tx_tail_len;
+	size_t tx_tail_off;
+	bool has_peer;           /* peer credentials below are known (SO_PEERCRED) */
+	pid_t peer_pid;
+	uid_t peer_uid;
+	gid_t peer_gid;
+	int registry_fd;         /* registry entry, shared-locked while open; -1 if none */
+	char *registry_path;     /* entry to remove when the creator closes */
+	char *uri_text;          /* the URI as the user wrote it */
+	int last_errno;          /* last raw errno, for diagnostics */
+	char errmsg[200];        /* detail of the last failure, for ipcx_errmsg() */
+};
+
+/* Record a sentence about the last failure (what the code alone cannot say). */
+void ipcx__set_errmsg(struct ipcx_chan *ch, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The ops table.  `deadline` is an absolute CLOCK_MONOTONIC time from
+ * core/deadline.h: IPCX_DEADLINE_NOW never blocks, IPCX_DEADLINE_NEVER waits
+ * forever.  Blocking ops wait through ipcx__wait_fd(), which also returns
+ * early for ipcx_wake() (-ECANCELED) and, on IPCX_INTERRUPTIBLE channels,
+ * signals (-EINTR).  Every op may return -ENOMEM.
+ */
+struct ipcx_chan_ops {
+	/*
+	 * c_create: make the named object and open it as its owner.  The URI is
+	 * parsed and its keys checked against t_keys; the transport checks the
+	 * values of its own keys first and returns -EINVAL before creating
+	 * anything.  Sets ch->rfd/wfd/stream/... as they apply.  On failure the
+	 * channel must still be releasable by c_close.  Required.
+	 * Errors: -EINVAL, -EEXIST, -EADDRINUSE, -EACCES, -ENAMETOOLONG.
+	 */
+	int (*c_create)(struct ipcx_chan *ch);
+
+	/* c_join: open an existing object.  Same rules as c_create.  Required.
+	 * Errors: -EINVAL, -ENOENT, -ECONNREFUSED, -ETIMEDOUT, -EACCES. */
+	int (*c_join)(struct ipcx_chan *ch, int64_t deadline);
+
+	/*
+	 * c_accept: take a connection from a listening channel into `conn`
+	 * (allocated by the core, zeroed but for its base).  Honours the
+	 * deadline.  NULL when the transport has no listeners (-ENOTSUP).
+	 * Errors: -EAGAIN, -ETIMEDOUT, -ECANCELED, -EINTR.
+	 */
+	int (*c_accept)(struct ipcx_chan *listener, struct ipcx_chan *conn, int64_t deadline);
+
+	/*
+	 * c_send: on a stream, write some of the bytes (at least one) and return
+	 * how many; the core frames and loops.  On a message transport, send
+	 * the whole message atomically and return its length.  The core has
+	 * already checked len against ch->max.  Errors: -EAGAIN/-ETIMEDOUT
+	 * (nothing sent), -EPIPE, -EMSGSIZE, -ECANCELED, -EINTR.  Required.
+	 */
+	ssize_t (*c_send)(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
+	                  int64_t deadline);
+
+	/*
+	 * c_recv: on a stream, read what is available (at least one byte) into
+	 * buf and return the count, or IPCX_EOF.  On a message transport,
+	 * receive one message; a message larger than cap is -EMSGSIZE and stays
+	 * queued where the mechanism allows.  info may be NULL.  Required.
+	 * Errors: IPCX_EOF, -EAGAIN, -ETIMEDOUT, -EMSGSIZE, -ECANCELED, -EINTR.
+	 */
+	ssize_t (*c_recv)(struct ipcx_chan *ch, void *buf, size_t cap,
+	                  struct ipcx_msg_info *info, int64_t deadline);
+
+	/* c_pollfd: readiness descriptor.  NULL means ch->rfd (or -ENOTSUP). */
+	int (*c_pollfd)(struct ipcx_chan *ch);
+
+	/* c_wake: extra work for ipcx_wake beyond the core's eventfd (futex
+	 * waiters).  May be NULL.  Must be async-signal-safe. */
+	void (*c_wake)(struct ipcx_chan *ch);
+
+	/*
+	 * c_close: release everything the transport holds; for a creator that
+	 * is not kept (`remove` true) also remove the named object, but only if
+	 * it is still the one this channel made.  Idempotent; accepts a
+	 * half-made channel.  Never fails.  Required.
+	 */
+	void (*c_close)(struct ipcx_chan *ch, bool remove);
+
+	/* c_unlink: remove the object the parsed URI names.  NULL: -ENOTSUP.
+	 * Errors: -ENOENT, -EACCES, -ENOTSOCK, -EINVAL. */
+	int (*c_unlink)(const struct ipcx_uri *uri);
+
+	/* c_stat: fill what the transport knows (the core has filled scheme,
+	 * role, flags, max, mode).  May be NULL. */
+	int (*c_stat)(struct ipcx_chan *ch, struct ipcx_stat *st);
+
+	/* c_pair: make two connected ends.  NULL: -ENOTSUP. */
+	int (*c_pair)(struct ipcx_chan *a, struct ipcx_chan *b);
+
+	/*
+	 * c_canonical: write the registry identity of the object the URI names
+	 * ("fifo:/abs/path"; with an open channel ch, "tcp:127.0.0.1:4000" shows
+	 * the bound port) into out.  ch may be NULL (ipcx_unlink).  NULL: the
+	 * object is not registered (anonymous pipes).  Returns 0, 1 when this
+	 * particular URI names nothing to register (a socketpair), or
+	 * -ENAMETOOLONG.
+	 */
+	int (*c_canonical)(const struct ipcx_uri *uri, struct ipcx_chan *ch, char *out,
+	                   size_t outlen);
+
+	/* Zero-copy (the shared-memory rings).  NULL: -ENOTSUP. */
+	int (*c_loan)(struct ipcx_chan *ch, size_t len, void **ret_ptr);
+	int (*c_commit)(struct ipcx_chan *ch, void *ptr, size_t len);
+	ssize_t (*c_borrow)(struct ipcx_chan *ch, const void **ret_ptr, size_t *ret_len,
+	                    int64_t deadline);
+	int (*c_release)(struct ipcx_chan *ch, const void *ptr);
+};
+
+/* Capability bits (t_caps). */
+#define IPCX_CAP_STREAM       (1u << 0) /* may be a byte stream the core frames */
+#define IPCX_CAP_MESSAGE      (1u << 1) /* may keep message boundaries itself */
+#define IPCX_CAP_BIDIR        (1u << 2) /* both ends send and receive */
+#define IPCX_CAP_MULTI_WRITER (1u << 3) /* many senders, one stream */
+#define IPCX_CAP_PEER_CRED    (1u << 4) /* knows the peer's pid/uid/gid */
+#define IPCX_CAP_FD_PASS      (1u << 5)
+#define IPCX_CAP_LOAN         (1u << 6)
+#define IPCX_CAP_POLLABLE     (1u << 7)
+#define IPCX_CAP_LISTEN       (1u << 8) /* create = listen, with ipcx_accept */
+
+#define IPCX_TRANSPORT_VERSION 1
+
+struct ipcx_transport {
+	const char *t_scheme;         /* "fifo" */
+	int t_version;                /* IPCX_TRANSPORT_VERSION; ops are only appended */
+	size_t t_chan_size;           /* sizeof the transport's channel struct */
+	unsigned t_caps;              /* IPCX_CAP_* */
+	const char *const *t_keys;    /* query keys accepted, NULL-terminated;
+	                               * "mode", "max", "framing" are checked by the core */
+	const struct ipcx_chan_ops *t_ops;
+	bool t_address_optional;      /* "pipe:" may have no address */
+	bool t_double_slash;          /* "scheme://" is accepted (tcp) */
+};
+
+/* Lookup by scheme (exact match).  NULL if unknown. */
+const struct ipcx_transport *ipcx__transport_find(const char *scheme, size_t len);
+/* Every transport built in, NULL-terminated. */
+extern const struct ipcx_transport *const ipcx__transports[];
+
+/* Core services transports may use (they never call the public API). */
+
+/*
+ * Wait until fd is ready for `events` (POLLIN/POLLOUT), the deadline passes
+ * (-ETIMEDOUT, or -EAGAIN for IPCX_DEADLINE_NOW), ipcx_wake() is called
+ * (-ECANCELED), or - on IPCX_INTERRUPTIBLE channels - a signal arrives
+ * (-EINTR).  Returns the revents (> 0) on readiness; POLLHUP/POLLERR count
+ * as ready so the next I/O call reports them.
+ */
+int ipcx__wait_fd(struct ipcx_chan *ch, int fd, short events, int64_t deadline);
+
+/* Sleep with back-off until the deadline, for mechanisms with nothing to
+ * poll (a FIFO with no reader yet).  *step_ms grows to a cap.  Returns 0 to
+ * retry, or -ETIMEDOUT/-EAGAIN/-ECANCELED/-EINTR. */
+int ipcx__backoff(struct ipcx_chan *ch, int64_t deadline, int *step_ms);
+
+/* Generic byte I/O on ch->rfd / ch->wfd for stream transports. */
+ssize_t ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
+                      int64_t deadline);
+ssize_t ipcx__fd_recv(struct ipcx_chan *ch, void *buf, size_t cap,
+                      struct ipcx_msg_info *info, int64_t deadline);
+
+/* Canonical absolute form of a path address: prefix cwd when relative. */
+int ipcx__abs_path(const char *path, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * io.c - the only place raw I/O system calls are made with EINTR and
+ * CLOEXEC care (libuv's uv__ helpers and SQLite's robust_* functions are
+ * the models).  Calls that fail with EINTR are simply repeated: the
+ * descriptors ipcx owns are non-blocking, so a repeat never waits, and
+ * deadlines are kept by ipcx__wait_fd, not here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "os/io.h"
+#include "os/sys.h"
+
+int
+ipcx__fd_above_stdio(int fd)
+{
+	int nfd;
+
+	if (fd < 0 || fd > 2)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0) {
+		int err = -errno;
+		ipcx__close(fd);
+		return err;
+	}
+	ipcx__close(fd);
+	return nfd;
+}
+
+int
+ipcx__openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	int fd;
+
+	do
+		fd = ipcx__sys.openat(dirfd, path, flags | O_CLOEXEC, mode);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return -errno;
+	return ipcx__fd_above_stdio(fd);
+}
+
+int
+ipcx__open(const char *path, int flags, mode_t mode)
+{
+	return ipcx__openat(AT_FDCWD, path, flags, mode);
+}
+
+void
+ipcx__close(int fd)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		(void)close(fd);
+	errno = saved;
+}
+
+ssize_t
+ipcx__read(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = ipcx__sys.read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t
+ipcx__readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t r;
+
+	do
+		r = ipcx__sys.readv(fd, iov, iovcnt);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t
+ipcx__writev_pipe(int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t r;
+
+	ipcx__sigpipe_block_thread();
+	do
+		r = ipcx__sys.writev(fd, iov, iovcnt);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		int err = errno;
+		if (err == EPIPE)
+			ipcx__sigpipe_consume();
+		return -err;
+	}
+	return r;
+}
+
+ssize_t
+ipcx__sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t r;
+
+	do
+		r = ipcx__sys.sendmsg(fd, msg, flags | MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t
+ipcx__send_iov(int fd, const struct iovec *iov, int iovcnt, int extra_flags)
+{
+	struct msghdr msg = {
+		.msg_iov = (struct iovec *)iov,
+		.msg_iovlen = (size_t)iovcnt,
+	};
+
+	return ipcx__sendmsg(fd, &msg, MSG_DONTWAIT | extra_flags);
+}
+
+ssize_t
+ipcx__recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t r;
+
+	do
+		r = ipcx__sys.recvmsg(fd, msg, flags | MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int
+ipcx__accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int c;
+
+	do
+		c = ipcx__sys.accept4(fd, addr, len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	while (c < 0 && errno == EINTR);
+	if (c < 0)
+		return -errno;
+	return ipcx__fd_above_stdio(c);
+}
+
+int
+ipcx__socket(int domain, int type, int protocol)
+{
+	int fd = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+
+	if (fd < 0)
+		return -errno;
+	return ipcx__fd_above_stdio(fd);
+}
+
+int
+ipcx__fionread(int fd)
+{
+	int n;
+
+	if (ioctl(fd, FIONREAD, &n) < 0)
+		return -errno;
+	return n;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * io.h - EINTR-safe, CLOEXEC-from-birth, SIGPIPE-safe system-call wrappers.
+ * Transports call these instead of the raw calls.  Each returns the call's
+ * result or -errno, with EINTR retried inside (interruptible waits are done
+ * with ipcx__wait_fd, never here).
+ */
+#ifndef IPCX_OS_IO_H
+#define IPCX_OS_IO_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* Move a descriptor numbered 0-2 to 3 or above (closing the low one), so an
+ * internal object never lands on standard input/output/error of a process
+ * that closed them.  Returns the descriptor to use or -errno (fd closed). */
+int ipcx__fd_above_stdio(int fd);
+
+int ipcx__open(const char *path, int flags, mode_t mode); /* adds O_CLOEXEC */
+int ipcx__openat(int dirfd, const char *path, int flags, mode_t mode);
+
+/* close(2) that is never retried: after EINTR the descriptor is gone
+ * (Linux), and a retry could close a descriptor another thread just got. */
+void ipcx__close(int fd);
+
+ssize_t ipcx__read(int fd, void *buf, size_t n);
+ssize_t ipcx__readv(int fd, const struct iovec *iov, int iovcnt);
+
+/* writev on a pipe or FIFO, which takes no MSG_NOSIGNAL: blocks SIGPIPE in
+ * the calling thread first (once per thread) and consumes the SIGPIPE an
+ * EPIPE raised, so the process never dies of it. */
+ssize_t ipcx__writev_pipe(int fd, const struct iovec *iov, int iovcnt);
+
+/* sendmsg of an iovec with MSG_NOSIGNAL | MSG_DONTWAIT | extra_flags. */
+ssize_t ipcx__send_iov(int fd, const struct iovec *iov, int iovcnt, int extra_flags);
+ssize_t ipcx__sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t ipcx__recvmsg(int fd, struct msghdr *msg, int flags);
+
+/* accept4 with SOCK_CLOEXEC | SOCK_NONBLOCK. */
+int ipcx__accept(int fd, struct sockaddr *addr, socklen_t *len);
+
+/* A new socket, CLOEXEC and non-blocking, above stdio. */
+int ipcx__socket(int domain, int type, int protocol);
+
+/* Bytes waiting to be read (FIONREAD), or -errno. */
+int ipcx__fionread(int fd);
+
+/* Block SIGPIPE in this thread, once; consume a pending thread SIGPIPE. */
+void ipcx__sigpipe_block_thread(void);
+void ipcx__sigpipe_consume(void);
+
+#endif

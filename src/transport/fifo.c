@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fifo.c - named pipes: "fifo:PATH".
+ *
+ * One receiver, any number of senders (ipcx or not) coming and going.
+ *  - The receiver opens the FIFO for reading and also holds a write end of
+ *    its own, so it never sees a spurious end of file when the last sender
+ *    leaves, and its poll never spins on POLLHUP.
+ *  - A sender opens the write end lazily; while no receiver exists open(2)
+ *    fails with ENXIO, and the sender retries with bounded back-off (1 ms
+ *    doubling to 50 ms) until its deadline: the kernel offers nothing to
+ *    poll for "a reader arrived".
+ *  - A frame of at most PIPE_BUF bytes (the default max, PIPE_BUF - 4, keeps
+ *    every len frame there) goes out in one writev, which the kernel makes
+ *    atomic: senders never interleave and a sender killed mid-call cannot
+ *    tear the stream.
+ *  - With a larger "max=", ipcx senders take an OFD write lock on the FIFO
+ *    for the whole frame, so they serialise among themselves; a sender
+ *    killed in the middle of such a frame leaves a torn frame that the
+ *    receiver reports as -EPROTO (and then flushes).  Non-ipcx writers do
+ *    not take the lock.
+ * Both ends open the node they find at PATH; the creator makes it with
+ * mkfifo(3), which never follows a symbolic link, then checks by fstat that
+ * what it opened is that FIFO before setting its mode.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/transport.h"
+#include "os/io.h"
+
+#define FIFO_DEFAULT_MAX (PIPE_BUF - 4)
+
+struct fifo_chan {
+	struct ipcx_chan base;
+	char path[PATH_MAX];
+	dev_t dev;           /* the node we made or joined, to remove only it */
+	ino_t ino;
+	int keep_wfd;        /* the receiver's own write end (see above) */
+	bool locked;         /* holding the frame lock across c_send calls */
+};
+
+static struct fifo_chan *
+fifo_of(struct ipcx_chan *ch)
+{
+	return (struct fifo_chan *)ch;
+}
+
+static int
+fifo_check_path(const struct ipcx_uri *uri)
+{
+	if (uri->address_len == 0)
+		return -EINVAL;
+	if (uri->address_len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int
+fifo_setup(struct ipcx_chan *ch)
+{
+	struct fifo_chan *f = fifo_of(ch);
+
+	f->keep_wfd = -1;
+	snprintf(f->path, sizeof(f->path), "%s", ch->uri.address);
+	ch->stream = true;
+	ch->multi_writer = true;
+	if (ch->max == 0)
+		ch->max = FIFO_DEFAULT_MAX;
+	return 0;
+}
+
+static int
+fifo_chan_create(struct ipcx_chan *ch)
+{
+	struct fifo_chan *f = fifo_of(ch);
+	struct stat st;
+	int rc, fd;
+
+	rc = fifo_check_path(&ch->uri);
+	if (rc < 0)
+		return rc;
+	fifo_setup(ch);
+	if (mkfifo(f->path, 0600) < 0) {
+		if (errno != EEXIST)
+			return -errno;
+		/* Adopt our own leftover FIFO, never anything else. */
+		if ((ch->flags & IPCX_EXCL) || lstat(f->path, &st) < 0 ||
+		    !S_ISFIFO(st.st_mode) || st.st_uid != geteuid())
+			return -EEXIST;
+	}
+	/* O_RDWR opens a FIFO without waiting for a peer (Linux); the
+	 * descriptor only sets the mode and is closed again. */
+	fd = ipcx__open(f->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd == -ELOOP ? -EEXIST : fd;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		ipcx__close(fd);
+		return -EEXIST;
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	rc = fchmod(fd, ch->mode) < 0 ? -errno : 0;
+	ipcx__close(fd);
+	if (rc < 0) {
+		(void)unlink(f->path);
+		return rc;
+	}
+	return 0;
+}
+
+static int
+fifo_chan_join(struct ipcx_chan *ch, int64_t deadline)
+{
+	struct fifo_chan *f = fifo_of(ch);
+	struct stat st;
+	int rc;
+
+	(void)deadline;
+	rc = fifo_check_path(&ch->uri);
+	if (rc < 0)
+		return rc;
+	fifo_setup(ch);
+	if (stat(f->path, &st) < 0)
+		return -errno;
+	if (!S_ISFIFO(st.st_mode)) {
+		ipcx__set_errmsg(ch, "%s is not a FIFO", f->path);
+		return -EINVAL;
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	return 0;
+}
+
+static int
+fifo_open_reader(struct ipcx_chan *ch)
+{
+	struct fifo_chan *f = fifo_of(ch);
+	int rfd, wfd;
+
+	if (ch->rfd >= 0)
+		return 0;
+	rfd = ipcx__open(f->path, O_RDONLY | O_NONBLOCK, 0);
+	if (rfd < 0)
+		return rfd;
+	wfd = ipcx__open(f->path, O_WRONLY | O_NONBLOCK, 0);
+	if (wfd < 0) {
+		ipcx__close(rfd);
+		return wfd;
+	}
+	ch->rfd = rfd;
+	f->keep_wfd = wfd;
+	return 0;
+}
+
+static int
+fifo_open_writer(struct ipcx_chan *ch, int64_t deadline)
+{
+	struct fifo_chan *f = fifo_of(ch);
+	int step = 1, fd, rc;
+
+	while (ch->wfd < 0) {
+		fd = ipcx__open(f->path, O_WRONLY | O_NONBLOCK, 0);
+		if (fd >= 0) {
+			ch->wfd = fd;
+			break;
+		}
+		if (fd != -ENXIO)
+			return fd;
+		rc = ipcx__backoff(ch, deadline, &step);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+fifo_lock(struct ipcx_chan *ch, int64_t deadline)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int step = 1, rc;
+
+	/* F_OFD_SETLKW cannot take a deadline: poll the lock with back-off. */
+	while (fcntl(ch->wfd, F_OFD_SETLK, &fl) < 0) {
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return -errno;
+		rc = ipcx__backoff(ch, deadline, &step);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void
+fifo_unlock(struct ipcx_chan *ch)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+	if (ch->wfd >= 0)
+		(void)fcntl(ch->wfd, F_OFD_SETLK, &fl);
+	fifo_of(ch)->locked = false;
+}
+
+static ssize_t
+fifo_chan_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
+{
+	struct fifo_chan *f = fifo_of(ch);
+	size_t total = 0;
+	ssize_t r;
+	int i, rc;
+
+	rc = fifo_open_writer(ch, deadline);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (!f->locked && ch->max > FIFO_DEFAULT_MAX && total > PIPE_BUF) {
+		rc = fifo_lock(ch, deadline);
+		if (rc < 0)
+			return rc;
+		f->locked = true;
+	}
+	r = ipcx__fd_send(ch, iov, iovcnt, deadline);
+	if (f->locked && (r < 0 || (size_t)r == total) && r != -EAGAIN && r != -ETIMEDOUT)
+		fifo_unlock(ch);
+	if (r == -EPIPE && !f->locked) {
+		/* The receiver left.  Close, so the next send waits for a new one. */
+		ipcx__close(ch->wfd);
+		ch->wfd = -1;
+	}
+	return r;
+}
+
+static ssize_t
+fifo_chan_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
+               int64_t deadline)
+{
+	int rc = fifo_open_reader(ch);
+
+	if (rc < 0)
+		return rc;
+	return ipcx__fd_recv(ch, buf, cap, info, deadline);
+}
+
+static int
+fifo_chan_pollfd(struct ipcx_chan *ch)
+{
+	int rc = fifo_open_reader(ch);
+
+	return rc < 0 ? rc : ch->rfd;
+}
+
+static bool
+fifo_is_ours(const struct fifo_chan *f)
+{
+	struct stat st;
+
+	return lstat(f->path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_dev == f->dev &&
+	       st.st_ino == f->ino;
+}
+
+static void
+fifo_chan_close(struct ipcx_chan *ch, bool remove)
+{
+	struct fifo_chan *f = fifo_of(ch);
+
+	ipcx__close(ch->rfd);
+	ipcx__close(ch->wfd);
+	ipcx__close(f->keep_wfd);
+	ch->rfd = ch->wfd = f->keep_wfd = -1;
+	/* Remove the node only if it is still the one we made: a successor may
+	 * have replaced it. */
+	if (remove && f->path[0] && fifo_is_ours(f))
+		(void)unlink(f->path);
+}
+
+static int
+fifo_chan_unlink(const struct ipcx_uri *uri)
+{
+	struct stat st;
+	int rc = fifo_check_path(uri);
+
+	if (rc < 0)
+		return rc;
+	if (lstat(uri->address, &st) < 0)
+		return -errno;
+	if (!S_ISFIFO(st.st_mode))
+		return -EINVAL;
+	return unlink(uri->address) < 0 ? -errno : 0;
+}
+
+static int
+fifo_chan_canonical(const struct ipcx_uri *uri, struct ipcx_chan *ch, char *out,
+                    size_t outlen)
+{
+	char abs[PATH_MAX];
+	int rc, n;
+
+	(void)ch;
+	rc = ipcx__abs_path(uri->address, abs, sizeof(abs));
+	if (rc < 0)
+		return rc;
+	n = snprintf(out, outlen, "fifo:%s", abs);
+	return (n < 0 || (size_t)n >= outlen) ? -ENAMETOOLONG : 0;
+}
+
+static int
+fifo_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
+{
+	struct fifo_chan *f = fifo_of(ch);
+	struct stat sb;
+	int n;
+
+	if (stat(f->path, &sb) == 0) {
+		st->mode = sb.st_mode & 07777;
+		st->owner_uid = sb.st_uid;
+		st->has_owner = 1;
+	}
+	n = ch->rfd >= 0 ? ipcx__fionread(ch->rfd) : -1;
+	if (n >= 0) {
+		st->queued = n;
+		st->queued_unit = 1;
+	}
+	return 0;
+}
+
+static const struct ipcx_chan_ops fifo_ops = {
+	.c_create = fifo_chan_create,
+	.c_join = fifo_chan_join,
+	.c_send = fifo_chan_send,
+	.c_recv = fifo_chan_recv,
+	.c_pollfd = fifo_chan_pollfd,
+	.c_close = fifo_chan_close,
+	.c_unlink = fifo_chan_unlink,
+	.c_stat = fifo_chan_stat,
+	.c_canonical = fifo_chan_canonical,
+};
+
+static const char *const fifo_keys[] = { "mode", "max", "framing", NULL };
+
+const struct ipcx_transport ipcx__fifo_transport = {
+	.t_scheme = "fifo",
+	.t_version = IPCX_TRANSPORT_VERSION,
+	.t_chan_size = sizeof(struct fifo_chan),
+	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_MULTI_WRITER | IPCX_CAP_POLLABLE,
+	.t_keys = fifo_keys,
+	.t_ops = &fifo_ops,
+};

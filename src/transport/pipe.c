@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pipe.c - anonymous pipes: ipcx_pair("pipe:") makes two (one per
+ * direction), ipcx_spawn hands one end to a child, and "pipe:FD" or
+ * "pipe:RFD,WFD" adopts descriptors a process inherited ("pipe:0" is
+ * standard input, "pipe:1" standard output).
+ *
+ * An adopted descriptor becomes the channel's: ipcx_close() closes it, so
+ * the peer sees end of file.  One numbered 0-2 is pointed at /dev/null
+ * instead, so that stray output cannot land in whatever is opened next.
+ * An inherited pipe shares its open file description with other processes;
+ * setting O_NONBLOCK on it would change their view too, so ipcx reopens the
+ * pipe through /proc/self/fd, which yields a description of its own.  A
+ * descriptor that cannot be reopened (a terminal, a file) is used in
+ * blocking mode, polled before each transfer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/transport.h"
+#include "os/io.h"
+
+static void
+pipe_fd_release(int fd)
+{
+	if (fd < 0)
+		return;
+	if (fd <= 2) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			(void)dup2(null, fd);
+			ipcx__close(null);
+			return;
+		}
+	}
+	ipcx__close(fd);
+}
+
+static int
+pipe_parse_fd(const char *s, size_t n, int *ret)
+{
+	char buf[16];
+	unsigned long v;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (ipcx__parse_ulong(buf, 10, INT_MAX, &v) < 0)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
+
+/*
+ * Take fd over for the given direction (O_RDONLY or O_WRONLY; O_RDWR for
+ * one descriptor used both ways).  Returns the descriptor the channel uses.
+ */
+static int
+pipe_adopt(struct ipcx_chan *ch, int fd, int accmode)
+{
+	char path[64];
+	struct stat st;
+	int nfd;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISSOCK(st.st_mode)) {
+		ch->fd_is_socket = true;
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return fd;
+	}
+	if (S_ISFIFO(st.st_mode)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		nfd = ipcx__open(path, accmode | O_NONBLOCK, 0);
+		if (nfd >= 0) {
+			pipe_fd_release(fd);
+			return nfd;
+		}
+		/* ENXIO: a write end whose reader has gone; EACCES: /proc
+		 * hidden.  The descriptor still works, blocking. */
+	}
+	ch->fd_blocking = true;
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+}
+
+static int
+pipe_check_mode(int fd, bool want_read, bool want_write)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno; /* EBADF: nothing open at that number */
+	fl &= O_ACCMODE;
+	if (want_read && fl == O_WRONLY)
+		return -EINVAL;
+	if (want_write && fl == O_RDONLY)
+		return -EINVAL;
+	return fl;
+}
+
+static int
+pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
+{
+	const char *addr = ch->uri.address;
+	const char *comma = strchr(addr, ',');
+	int rfd, wfd, acc, rc;
+
+	(void)deadline;
+	if (comma == NULL) {
+		rc = pipe_parse_fd(addr, strlen(addr), &rfd);
+		if (rc < 0)
+			return rc;
+		acc = pipe_check_mode(rfd, false, false);
+		if (acc < 0)
+			return acc;
+		rc = pipe_adopt(ch, rfd, acc);
+		if (rc < 0)
+			return rc;
+		if (acc != O_WRONLY)
+			ch->rfd = rc;
+		if (acc != O_RDONLY)
+			ch->wfd = rc;
+	} else {
+		if (pipe_parse_fd(addr, (size_t)(comma - addr), &rfd) < 0 ||
+		    pipe_parse_fd(comma + 1, strlen(comma + 1), &wfd) < 0 || rfd == wfd)
+			return -EINVAL;
+		if ((rc = pipe_check_mode(rfd, true, false)) < 0 ||
+		    (rc = pipe_check_mode(wfd, false, true)) < 0)
+			return rc;
+		rc = pipe_adopt(ch, rfd, O_RDONLY);
+		if (rc < 0)
+			return rc;
+		ch->rfd = rc;
+		rc = pipe_adopt(ch, wfd, O_WRONLY);
+		if (rc < 0)
+			return rc;
+		ch->wfd = rc;
+	}
+	ch->stream = true;
+	return 0;
+}
+
+static int
+pipe_chan_create(struct ipcx_chan *ch)
+{
+	(void)ch;
+	return -ENOTSUP; /* anonymous: made by ipcx_pair or ipcx_spawn */
+}
+
+static int
+pipe_new(int fds[2])
+{
+	int rc;
+
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	fds[0] = ipcx__fd_above_stdio(fds[0]);
+	fds[1] = ipcx__fd_above_stdio(fds[1]);
+	if (fds[0] < 0 || fds[1] < 0) {
+		rc = fds[0] < 0 ? fds[0] : fds[1];
+		ipcx__close(fds[0]);
+		ipcx__close(fds[1]);
+		return rc;
+	}
+	return 0;
+}
+
+static int
+pipe_chan_pair(struct ipcx_chan *a, struct ipcx_chan *b)
+{
+	int ab[2], ba[2], rc;
+
+	if (a->uri.address_len != 0)
+		return -EINVAL;
+	rc = pipe_new(ab);
+	if (rc < 0)
+		return rc;
+	rc = pipe_new(ba);
+	if (rc < 0) {
+		ipcx__close(ab[0]);
+		ipcx__close(ab[1]);
+		return rc;
+	}
+	a->wfd = ab[1];
+	b->rfd = ab[0];
+	b->wfd = ba[1];
+	a->rfd = ba[0];
+	a->stream = b->stream = true;
+	return 0;
+}
+
+static void
+pipe_chan_close(struct ipcx_chan *ch, bool remove)
+{
+	(void)remove;
+	if (ch->wfd != ch->rfd)
+		pipe_fd_release(ch->wfd);
+	pipe_fd_release(ch->rfd);
+	ch->rfd = ch->wfd = -1;
+}
+
+static int
+pipe_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
+{
+	int n = ch->rfd >= 0 ? ipcx__fionread(ch->rfd) : -1;
+
+	if (n >= 0) {
+		st->queued = n;
+		st->queued_unit = 1;
+	}
+	return 0;
+}
+
+static const struct ipcx_chan_ops pipe_ops = {
+	.c_create = pipe_chan_create,
+	.c_join = pipe_chan_join,
+	.c_send = ipcx__fd_send,
+	.c_recv = ipcx__fd_recv,
+	.c_close = pipe_chan_close,
+	.c_stat = pipe_chan_stat,
+	.c_pair = pipe_chan_pair,
+};
+
+static const char *const pipe_keys[] = { "max", "framing", NULL };
+
+const struct ipcx_transport ipcx__pipe_transport = {
+	.t_scheme = "pipe",
+	.t_version = IPCX_TRANSPORT_VERSION,
+	.t_chan_size = sizeof(struct ipcx_chan),
+	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_BIDIR | IPCX_CAP_POLLABLE,
+	.t_keys = pipe_keys,
+	.t_ops = &pipe_ops,
+	.t_address_optional = true,
+};

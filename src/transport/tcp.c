@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp.c - TCP sockets: "tcp:HOST:PORT" or "tcp://HOST:PORT", HOST being a
+ * name, an IPv4 address or a bracketed IPv6 address ("[::1]").
+ *
+ * A byte stream, framed by the core.  TCP_NODELAY is set on every
+ * connection: ipcx writes whole frames in one call, so Nagle's algorithm
+ * would only add latency.  Listeners set SO_REUSEADDR so a restarted server
+ * can bind while old connections sit in TIME_WAIT.  Port 0 picks a free
+ * port; ipcx_stat() reports the bound one.
+ *
+ * TCP is unauthenticated: anyone who can reach the port can connect.  Bind
+ * to 127.0.0.1 or ::1 for local use.  Names are resolved with getaddrinfo,
+ * which may block on DNS beyond the deadline; numeric addresses never do.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/sock.h"
+#include "core/transport.h"
+#include "os/io.h"
+
+struct tcp_chan {
+	struct ipcx_chan base;
+	struct sockaddr_storage bound; /* listener: the address bound */
+	socklen_t bound_len;
+};
+
+static struct tcp_chan *
+tcp_of(struct ipcx_chan *ch)
+{
+	return (struct tcp_chan *)ch;
+}
+
+/* Split "host:port" / "[v6]:port" into host and port strings. */
+static int
+tcp_split(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	const char *colon, *h = addr;
+	size_t hl;
+	unsigned long p;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+		if (close == NULL || close[1] != ':')
+			return -EINVAL;
+		h = addr + 1;
+		hl = (size_t)(close - h);
+		colon = close + 1;
+		if (memchr(h, ':', hl) == NULL)
+			return -EINVAL; /* brackets are for IPv6 only */
+	} else {
+		colon = strchr(addr, ':');
+		if (colon == NULL || strchr(colon + 1, ':') != NULL)
+			return -EINVAL; /* IPv6 must be bracketed */
+		hl = (size_t)(colon - addr);
+	}
+	if (hl == 0 || hl >= hostlen)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (strlen(colon + 1) >= portlen ||
+	    ipcx__parse_ulong(colon + 1, 10, 65535, &p) < 0)
+		return -EINVAL;
+	snprintf(port, portlen, "%lu", p);
+	return 0;
+}
+
+static int
+tcp_resolve(const struct ipcx_uri *uri, bool passive, struct addrinfo **ret)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	                          .ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0) };
+	char host[256], port[8];
+	int rc;
+
+	rc = tcp_split(uri->address, host, sizeof(host), port, sizeof(port));
+	if (rc < 0)
+		return rc;
+	rc = getaddrinfo(host, port, &hints, ret);
+	if (rc == EAI_NONAME || rc == EAI_FAIL || rc == EAI_NODATA)
+		return -EHOSTUNREACH;
+	if (rc == EAI_MEMORY)
+		return -ENOMEM;
+	if (rc != 0)
+		return rc == EAI_SYSTEM ? -errno : -EINVAL;
+	return 0;
+}
+
+static void
+tcp_nodelay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static int
+tcp_check(struct ipcx_chan *ch)
+{
+	char host[256], port[8];
+
+	ch->stream = true;
+	ch->fd_is_socket = true;
+	return tcp_split(ch->uri.address, host, sizeof(host), port, sizeof(port));
+}
+
+static int
+tcp_chan_create(struct ipcx_chan *ch)
+{
+	struct tcp_chan *t = tcp_of(ch);
+	struct addrinfo *ai, *res;
+	int rc, fd = -1, one = 1;
+
+	rc = tcp_check(ch);
+	if (rc < 0)
+		return rc;
+	rc = tcp_resolve(&ch->uri, true, &res);
+	if (rc < 0)
+		return rc;
+	rc = -EADDRNOTAVAIL;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = ipcx__socket(ai->ai_family, SOCK_STREAM, 0);
+		if (fd < 0) {
+			rc = fd;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+			break;
+		rc = -errno;
+		ipcx__close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return rc;
+	ch->rfd = fd;
+	ch->listening = true;
+	t->bound_len = sizeof(t->bound);
+	if (getsockname(fd, (struct sockaddr *)&t->bound, &t->bound_len) < 0)
+		return -errno;
+	return 0;
+}
+
+static int
+tcp_chan_join(struct ipcx_chan *ch, int64_t deadline)
+{
+	struct addrinfo *ai, *res;
+	int rc, fd;
+
+	rc = tcp_check(ch);
+	if (rc < 0)
+		return rc;
+	rc = tcp_resolve(&ch->uri, false, &res);
+	if (rc < 0)
+		return rc;
+	rc = -ECONNREFUSED;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = ipcx__socket(ai->ai_family, SOCK_STREAM, 0);
+		if (fd < 0) {
+			rc = fd;
+			continue;
+		}
+		tcp_nodelay(fd);
+		rc = ipcx__sock_connect(ch, fd, ai->ai_addr, ai->ai_addrlen, deadline);
+		if (rc == 0) {
+			ch->rfd = ch->wfd = fd;
+			break;
+		}
+		ipcx__close(fd);
+		if (rc == -ETIMEDOUT || rc == -ECANCELED || rc == -EINTR || rc == -EAGAIN)
+			break; /* the deadline covers all addresses together */
+	}
+	freeaddrinfo(res);
+	return rc;
+}
+
+static int
+tcp_chan_accept(struct ipcx_chan *listener, struct ipcx_chan *conn, int64_t deadline)
+{
+	int fd = ipcx__sock_accept(listener, deadline, NULL, NULL);
+
+	if (fd < 0)
+		return fd;
+	tcp_nodelay(fd);
+	conn->rfd = conn->wfd = fd;
+	conn->stream = true;
+	conn->fd_is_socket = true;
+	return 0;
+}
+
+static void
+tcp_chan_close(struct ipcx_chan *ch, bool remove)
+{
+	(void)remove;
+	if (ch->wfd != ch->rfd)
+		ipcx__close(ch->wfd);
+	ipcx__close(ch->rfd);
+	ch->rfd = ch->wfd = -1;
+}
+
+static int
+tcp_format(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN];
+	int n, port;
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		n = snprintf(out, outlen, "tcp:[%s]:%d", host, port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		n = snprintf(out, outlen, "tcp:%s:%d", host, port);
+	}
+	return (n < 0 || (size_t)n >= outlen) ? -ENAMETOOLONG : 0;
+}
+
+static int
+tcp_chan_canonical(const struct ipcx_uri *uri, struct ipcx_chan *ch, char *out,
+                   size_t outlen)
+{
+	int n;
+
+	if (ch != NULL && ch->role == IPCX_ROLE_CREATOR && tcp_of(ch)->bound_len > 0)
+		return tcp_format((struct sockaddr *)&tcp_of(ch)->bound, out, outlen);
+	if (ch != NULL)
+		return 1; /* connections are not registered: the server's entry is */
+	n = snprintf(out, outlen, "tcp:%s", uri->address);
+	return (n < 0 || (size_t)n >= outlen) ? -ENAMETOOLONG : 0;
+}
+
+static int
+tcp_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	int n;
+
+	st->mode = 0;
+	if (!ch->listening && ch->rfd >= 0) {
+		n = ipcx__fionread(ch->rfd);
+		if (n >= 0) {
+			st->queued = n;
+			st->queued_unit = 1;
+		}
+		if (ch->role != IPCX_ROLE_JOINER &&
+		    getpeername(ch->rfd, (struct sockaddr *)&peer, &len) == 0)
+			(void)tcp_format((struct sockaddr *)&peer, st->uri, sizeof(st->uri));
+	}
+	return 0;
+}
+
+static const struct ipcx_chan_ops tcp_ops = {
+	.c_create = tcp_chan_create,
+	.c_join = tcp_chan_join,
+	.c_accept = tcp_chan_accept,
+	.c_send = ipcx__fd_send,
+	.c_recv = ipcx__fd_recv,
+	.c_close = tcp_chan_close,
+	.c_stat = tcp_chan_stat,
+	.c_canonical = tcp_chan_canonical,
+};
+
+static const char *const tcp_keys[] = { "max", "framing", "timeout", NULL };
+
+const struct ipcx_transport ipcx__tcp_transport = {
+	.t_scheme = "tcp",
+	.t_version = IPCX_TRANSPORT_VERSION,
+	.t_chan_size = sizeof(struct tcp_chan),
+	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_BIDIR | IPCX_CAP_POLLABLE | IPCX_CAP_LISTEN,
+	.t_keys = tcp_keys,
+	.t_ops = &tcp_ops,
+	.t_double_slash = true,
+};

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipcx_test.h - the test harness every test program includes.
+ *
+ * A test program defines TEST_LIST { {"name", fn}, ..., {NULL, NULL} } and
+ * includes this header once with IPCX_TEST_MAIN defined.  Each test runs in
+ * its own forked process (so leaked descriptors, signal masks and kernel
+ * objects cannot poison the next one), under a watchdog, with its own
+ * scratch directory and its own registry directory (IPCX_REGISTRY_DIR),
+ * both removed by the parent afterwards whatever the test did.
+ *
+ *   prog            run every test
+ *   prog NAME...    run the named tests (substring match)
+ *   prog --list     list them
+ *
+ * Exit status: 0 all passed, 1 a failure, 7 every selected test skipped
+ * (CTest's SKIP_RETURN_CODE).  IPCX_TEST_TIMEOUT (seconds, default 60)
+ * bounds each test; sanitizer builds double it through the environment.
+ */
+#ifndef IPCX_TEST_H
+#define IPCX_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipcx.h"
+
+#define TEST_SKIP_CODE 7
+
+struct ipcx_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+#define TEST_LIST const struct ipcx_test ipcx_test_list[]
+extern const struct ipcx_test ipcx_test_list[];
+
+/* The scratch directory of the running test (mode 0755, removed after). */
+extern char ipcx_test_dir[];
+
+#define IPCX_TEST_FAILF(...)                                                     \
+	do {                                                                     \
+		fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__);            \
+		fprintf(stderr, __VA_ARGS__);                                    \
+		fprintf(stderr, "\n");                                           \
+		_exit(1);                                                        \
+	} while (0)
+
+/* expr must return 0 (or, for counts, >= 0). */
+#define IPCX_PASS(expr)                                                          \
+	do {                                                                     \
+		long long ipcx_r_ = (long long)(expr);                           \
+		if (ipcx_r_ < 0)                                                 \
+			IPCX_TEST_FAILF("%s -> %lld %s (%s)", #expr, ipcx_r_,    \
+			                ipcx_errname((int)ipcx_r_),              \
+			                ipcx_strerror((int)ipcx_r_));            \
+	} while (0)
+
+/* expr must return exactly code. */
+#define IPCX_FAIL(expr, code)                                                    \
+	do {                                                                     \
+		long long ipcx_r_ = (long long)(expr), ipcx_c_ = (long long)(code); \
+		if (ipcx_r_ != ipcx_c_)                                          \
+			IPCX_TEST_FAILF("%s -> %lld %s, expected %lld %s", #expr,  \
+			                ipcx_r_, ipcx_errname((int)ipcx_r_),     \
+			                ipcx_c_, ipcx_errname((int)ipcx_c_));    \
+	} while (0)
+
+#define ASSERT_TRUE(c)                                                           \
+	do {                                                                     \
+		if (!(c))                                                        \
+			IPCX_TEST_FAILF("expected %s", #c);                      \
+	} while (0)
+
+#define ASSERT_CMP(a, op, b)                                                     \
+	do {                                                                     \
+		long long ipcx_a_ = (long long)(a), ipcx_b_ = (long long)(b);    \
+		if (!(ipcx_a_ op ipcx_b_))                                       \
+			IPCX_TEST_FAILF("%s %s %s: %lld vs %lld", #a, #op, #b,   \
+			                ipcx_a_, ipcx_b_);                       \
+	} while (0)
+
+#define ASSERT_EQ(a, b) ASSERT_CMP(a, ==, b)
+#define ASSERT_NE(a, b) ASSERT_CMP(a, !=, b)
+#define ASSERT_LT(a, b) ASSERT_CMP(a, <, b)
+#define ASSERT_LE(a, b) ASSERT_CMP(a, <=, b)
+#define ASSERT_GE(a, b) ASSERT_CMP(a, >=, b)
+
+#define ASSERT_STREQ(a, b)                                                       \
+	do {                                                                     \
+		const char *ipcx_a_ = (a), *ipcx_b_ = (b);                       \
+		if (strcmp(ipcx_a_, ipcx_b_) != 0)                               \
+			IPCX_TEST_FAILF("%s == %s: \"%s\" vs \"%s\"", #a, #b,     \
+			                ipcx_a_, ipcx_b_);                       \
+	} while (0)
+
+#define ASSERT_MEMEQ(a, b, n)                                                    \
+	do {                                                                     \
+		if (memcmp((a), (b), (n)) != 0)                                  \
+			IPCX_TEST_FAILF("%s and %s differ in %zu bytes", #a, #b,  \
+			                (size_t)(n));                            \
+	} while (0)
+
+#define TEST_SKIP(...)                                                           \
+	do {                                                                     \
+		fprintf(stderr, "  SKIP: ");                                     \
+		fprintf(stderr, __VA_ARGS__);                                    \
+		fprintf(stderr, "\n");                                           \
+		_exit(TEST_SKIP_CODE);                                           \
+	} while (0)
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+static inline int64_t
+ipcx_test_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A unique scratch address for scheme: a path in the test's directory for
+ * fifo/unix, an abstract name for "unix@", port 0 on loopback for tcp.
+ * Returns a static buffer (one per call slot; up to 8 live at once).
+ */
+const char *ipcx_test_uri(const char *scheme, const char *query);
+
+/* Fork a helper process running fn(arg), which must return 0 for success.
+ * The helper is killed if the test's watchdog fires.  Returns its pid. */
+pid_t ipcx_test_peer(int (*fn)(void *arg), void *arg);
+
+/* Wait for a helper and assert it exited 0 (within timeout_ms; -1 = no
+ * limit beyond the watchdog). */
+void ipcx_test_wait(pid_t pid, int timeout_ms);
+
+/* Fill buf with a pattern that depends on seed and position. */
+void ipcx_test_fill(void *buf, size_t n, uint32_t seed);
+/* Check such a pattern; returns true if it matches. */
+bool ipcx_test_check(const void *buf, size_t n, uint32_t seed);
+
+/* Number of entries in the test's registry directory. */
+int ipcx_test_registry_count(void);
+
+#ifdef IPCX_TEST_MAIN
+
+char ipcx_test_dir[256];
+static pid_t ipcx_test_peers[64];
+static int ipcx_test_npeers;
+
+const char *
+ipcx_test_uri(const char *scheme, const char *query)
+{
+	static char bufs[8][512];
+	static int slot, seq;
+	char *b = bufs[slot++ % 8];
+	const char *q = query ? query : "";
+	const char *sep = query ? "?" : "";
+
+	seq++;
+	if (strcmp(scheme, "tcp") == 0)
+		snprintf(b, 512, "tcp:127.0.0.1:0%s%s", sep, q);
+	else if (strcmp(scheme, "unix@") == 0)
+		snprintf(b, 512, "unix:@ipcx-test-%d-%d%s%s", (int)getpid(), seq, sep, q);
+	else if (strcmp(scheme, "pipe") == 0)
+		snprintf(b, 512, "pipe:%s%s", sep, q);
+	else
+		snprintf(b, 512, "%s:%s/%s%d%s%s", scheme, ipcx_test_dir, scheme, seq, sep, q);
+	return b;
+}
+
+pid_t
+ipcx_test_peer(int (*fn)(void *arg), void *arg)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		IPCX_TEST_FAILF("fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* Die with the test rather than outlive it. */
+		alarm(0);
+		_exit(fn(arg) == 0 ? 0 : 1);
+	}
+	if (ipcx_test_npeers < 64)
+		ipcx_test_peers[ipcx_test_npeers++] = pid;
+	return pid;
+}
+
+void
+ipcx_test_wait(pid_t pid, int timeout_ms)
+{
+	int64_t end = timeout_ms < 0 ? INT64_MAX : ipcx_test_now_ms() + timeout_ms;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0)
+			IPCX_TEST_FAILF("waitpid(%d): %s", (int)pid, strerror(errno));
+		if (ipcx_test_now_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			IPCX_TEST_FAILF("helper %d did not finish in %d ms", (int)pid,
+			                timeout_ms);
+		}
+		usleep(1000);
+	}
+	if (WIFSIGNALED(status))
+		IPCX_TEST_FAILF("helper %d killed by signal %d", (int)pid, WTERMSIG(status));
+	if (WEXITSTATUS(status) != 0)
+		IPCX_TEST_FAILF("helper %d exited %d", (int)pid, WEXITSTATUS(status));
+}
+
+void
+ipcx_test_fill(void *buf, size_t n, uint32_t seed)
+{
+	uint8_t *p = buf;
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)(x ^ (uint32_t)i);
+	}
+}
+
+bool
+ipcx_test_check(const void *buf, size_t n, uint32_t seed)
+{
+	const uint8_t *p = buf;
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		if (p[i] != (uint8_t)(x ^ (uint32_t)i))
+			return false;
+	}
+	return true;
+}
+
+int
+ipcx_test_registry_count(void)
+{
+	char path[512], cmd[600];
+	FILE *f;
+	int n = 0, c;
+
+	snprintf(path, sizeof(path), "%s/.registry", ipcx_test_dir);
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' 2>/dev/null", path);
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		if (c == '\n')
+			n++;
+	pclose(f);
+	return n;
+}
+
+static int
+ipcx_test_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static void
+ipcx_test_rmtree(const char *dir)
+{
+	(void)nftw(dir, ipcx_test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int
+ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
+{
+	char reg[300];
+	pid_t pid;
+	int status;
+
+	snprintf(ipcx_test_dir, sizeof(ipcx_test_dir), "/tmp/ipcx-test-XXXXXX");
+	if (mkdtemp(ipcx_test_dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	/* Tests that drop privileges need to reach their sockets and FIFOs. */
+	chmod(ipcx_test_dir, 0755);
+	snprintf(reg, sizeof(reg), "%s/.registry", ipcx_test_dir);
+	setenv("IPCX_REGISTRY_DIR", reg, 1);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		/* The test's own process group, so the watchdog can kill the
+		 * test and every helper it forked. */
+		setpgid(0, 0);
+		alarm((unsigned)timeout_s);
+		t->fn();
+		_exit(0);
+	}
+	setpgid(pid, pid);
+	waitpid(pid, &status, 0);
+	kill(-pid, SIGKILL); /* helpers left behind by a failed test */
+	while (waitpid(-pid, NULL, WNOHANG) > 0)
+		;
+	ipcx_test_rmtree(ipcx_test_dir);
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "  FAIL: killed by signal %d%s\n", WTERMSIG(status),
+		        WTERMSIG(status) == SIGALRM ? " (watchdog: test took too long)" : "");
+		return 1;
+	}
+	return WEXITSTATUS(status);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct ipcx_test *t;
+	const char *env = getenv("IPCX_TEST_TIMEOUT");
+	int timeout_s = env ? atoi(env) : 60, failed = 0, passed = 0, skipped = 0, i;
+
+	if (timeout_s <= 0)
+		timeout_s = 60;
+	if (argc > 1 && strcmp(argv[1], "--list") == 0) {
+		for (t = ipcx_test_list; t->name; t++)
+			printf("%s\n", t->name);
+		return 0;
+	}
+	for (t = ipcx_test_list; t->name; t++) {
+		bool selected = argc < 2;
+		int rc;
+		for (i = 1; i < argc; i++)
+			if (strstr(t->name, argv[i]) != NULL)
+				selected = true;
+		if (!selected)
+			continue;
+		printf("%-60s ", t->name);
+		fflush(stdout);
+		rc = ipcx_test_run_one(t, timeout_s);
+		if (rc == 0) {
+			printf("ok\n");
+			passed++;
+		} else if (rc == TEST_SKIP_CODE) {
+			printf("skipped\n");
+			skipped++;
+		} else {
+			printf("FAILED\n");
+			failed++;
+		}
+	}
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	if (failed)
+		return 1;
+	return (passed == 0 && skipped > 0) ? TEST_SKIP_CODE : 0;
+}
+#endif /* IPCX_TEST_MAIN */
+#endif /* IPCX_TEST_H */
