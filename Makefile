@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: MIT
+# The two README commands, and the rest of the developer loop.
+#   make run       build, then benchmark every transport between two processes
+#   make test      build, then run the whole test suite
+#   make install   headers, libraries, the ipcx command, ipcx.pc, ipcx::ipcx
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+CMAKE_FLAGS ?=
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
+
+.PHONY: all build run test test-asan test-tsan test-clang fuzz install clean
+
+all: build
+
+build:
+	@test -f $(BUILD_DIR)/CMakeCache.txt || \
+	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DIPCX_WERROR=ON \
+	    -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+run: build
+	$(BUILD_DIR)/bench/ipcx-bench --quick
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+# AddressSanitizer and UndefinedBehaviorSanitizer together.
+test-asan:
+	$(MAKE) test BUILD_DIR=build-asan BUILD_TYPE=Debug \
+	  CMAKE_FLAGS="-DIPCX_SANITIZER=address,undefined -DIPCX_BUILD_BENCH=OFF"
+
+test-tsan:
+	$(MAKE) test BUILD_DIR=build-tsan BUILD_TYPE=Debug \
+	  CMAKE_FLAGS="-DIPCX_SANITIZER=thread -DIPCX_BUILD_BENCH=OFF"
+
+# Warning-clean under clang as well as gcc.
+test-clang:
+	$(MAKE) build BUILD_DIR=build-clang CMAKE_FLAGS="-DCMAKE_C_COMPILER=clang"
+
+# libFuzzer targets, each run for a bounded time.
+fuzz:
+	$(MAKE) build BUILD_DIR=build-fuzz BUILD_TYPE=Debug \
+	  CMAKE_FLAGS="-DCMAKE_C_COMPILER=clang -DIPCX_BUILD_FUZZ=ON -DIPCX_BUILD_TESTS=ON -DIPCX_BUILD_BENCH=OFF -DIPCX_BUILD_EXAMPLES=OFF"
+	tests/fuzz/run-fuzzers.sh build-fuzz $${FUZZ_SECONDS:-30}
+
+install: build
+	cmake --install $(BUILD_DIR)
+
+clean:
+	rm -rf build build-asan build-tsan build-clang build-fuzz
