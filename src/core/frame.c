@@ -121,10 +121,9 @@ chan_break(struct ipcx_chan *ch)
 	if (ch->fd_is_socket) {
 		(void)shutdown(ch->wfd, SHUT_WR);
 	} else if (ch->wfd != ch->rfd) {
-		/* Closing our write end is how a pipe reader learns the stream
-		 * ended mid-frame. */
-		ipcx__close(ch->wfd);
-		ch->wfd = -1;
+		/* Letting go of our write end is how a pipe reader learns the
+		 * stream ended mid-frame. */
+		ipcx__fd_detach(ch->wfd);
 	}
 }
 
@@ -325,11 +324,14 @@ proto_error(struct ipcx_chan *ch, const struct ipcx_frame *f, bool eof)
 		ipcx__set_errmsg(ch, "a line longer than max=%zu", ch->max);
 	rx_drop(ch);
 	if (!ch->multi_writer) {
-		/* Drop the connection: nothing after a broken frame can be trusted. */
+		/* Drop the connection: nothing after a broken frame can be
+		 * trusted, and the peer must learn that we stopped listening. */
 		ch->rx.eof = true;
 		if (ch->fd_is_socket && ch->rfd >= 0)
 			(void)shutdown(ch->rfd, SHUT_RDWR);
 		chan_break(ch);
+		if (!ch->fd_is_socket && ch->rfd != ch->wfd)
+			ipcx__fd_detach(ch->rfd);
 	}
 	return -EPROTO;
 }

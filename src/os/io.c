@@ -165,3 +165,17 @@ ipcx__fionread(int fd)
 		return -errno;
 	return n;
 }
+
+void
+ipcx__fd_detach(int fd)
+{
+	int null;
+
+	if (fd < 0)
+		return;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return;
+	(void)dup3(null, fd, O_CLOEXEC);
+	ipcx__close(null);
+}

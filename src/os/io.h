@@ -44,6 +44,11 @@ int ipcx__accept(int fd, struct sockaddr *addr, socklen_t *len);
 /* A new socket, CLOEXEC and non-blocking, above stdio. */
 int ipcx__socket(int domain, int type, int protocol);
 
+/* Let go of what fd refers to (the peer sees the pipe end) while keeping
+ * the number allocated: /dev/null is duplicated over it, so the owner still
+ * closes it exactly once.  No-op for fd < 0. */
+void ipcx__fd_detach(int fd);
+
 /* Bytes waiting to be read (FIONREAD), or -errno. */
 int ipcx__fionread(int fd);
 

@@ -16,19 +16,22 @@ sys_openat(int dirfd, const char *path, int flags, mode_t mode)
 	return openat(dirfd, path, flags, mode);
 }
 
-static const struct ipcx__syscalls real_syscalls = {
-	.read = read,
-	.readv = readv,
-	.writev = writev,
-	.recvmsg = recvmsg,
-	.sendmsg = sendmsg,
-	.ppoll = ppoll,
-	.openat = sys_openat,
-	.accept4 = accept4,
-	.connect = connect,
-};
+#define REAL_SYSCALLS                  \
+	{                              \
+		.read = read,          \
+		.readv = readv,        \
+		.writev = writev,      \
+		.recvmsg = recvmsg,    \
+		.sendmsg = sendmsg,    \
+		.ppoll = ppoll,        \
+		.openat = sys_openat,  \
+		.accept4 = accept4,    \
+		.connect = connect,    \
+	}
 
-struct ipcx__syscalls ipcx__sys = real_syscalls;
+static const struct ipcx__syscalls real_syscalls = REAL_SYSCALLS;
+
+struct ipcx__syscalls ipcx__sys = REAL_SYSCALLS;
 
 void
 ipcx__sys_reset(void)

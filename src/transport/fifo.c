@@ -81,6 +81,7 @@ fifo_chan_create(struct ipcx_chan *ch)
 {
 	struct fifo_chan *f = fifo_of(ch);
 	struct stat st;
+	bool made = true;
 	int rc, fd;
 
 	rc = fifo_check_path(&ch->uri);
@@ -94,25 +95,32 @@ fifo_chan_create(struct ipcx_chan *ch)
 		if ((ch->flags & IPCX_EXCL) || lstat(f->path, &st) < 0 ||
 		    !S_ISFIFO(st.st_mode) || st.st_uid != geteuid())
 			return -EEXIST;
+		made = false;
 	}
 	/* O_RDWR opens a FIFO without waiting for a peer (Linux); the
 	 * descriptor only sets the mode and is closed again. */
 	fd = ipcx__open(f->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
-	if (fd < 0)
-		return fd == -ELOOP ? -EEXIST : fd;
+	if (fd < 0) {
+		rc = fd == -ELOOP ? -EEXIST : fd;
+		goto fail;
+	}
 	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
 		ipcx__close(fd);
-		return -EEXIST;
+		rc = -EEXIST;
+		goto fail;
 	}
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	rc = fchmod(fd, ch->mode) < 0 ? -errno : 0;
 	ipcx__close(fd);
-	if (rc < 0) {
-		(void)unlink(f->path);
-		return rc;
-	}
+	if (rc < 0)
+		goto fail;
 	return 0;
+fail:
+	/* A failed create leaves nothing behind that it made. */
+	if (made)
+		(void)unlink(f->path);
+	return rc;
 }
 
 static int

@@ -259,6 +259,8 @@ bound:
 	return 0;
 }
 
+static bool unix_file_is_ours(const struct unix_chan *u);
+
 static int
 unix_chan_create(struct ipcx_chan *ch)
 {
@@ -273,15 +275,19 @@ unix_chan_create(struct ipcx_chan *ch)
 		return fd;
 	ch->rfd = fd;
 	rc = unix_bind(u, fd);
-	if (rc < 0)
+	if (rc == 0 && u->type != SOCK_DGRAM && listen(fd, SOMAXCONN) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		/* A failed create leaves nothing behind that it made. */
+		if (u->bound_path && unix_file_is_ours(u))
+			(void)unlink(u->addr.sun_path);
+		u->bound_path = false;
 		return rc;
-	if (u->type == SOCK_DGRAM) {
-		ch->wfd = fd; /* replies go to the last sender */
-		return 0;
 	}
-	if (listen(fd, SOMAXCONN) < 0)
-		return -errno;
-	ch->listening = true;
+	if (u->type == SOCK_DGRAM)
+		ch->wfd = fd; /* replies go to the last sender */
+	else
+		ch->listening = true;
 	return 0;
 }
 
