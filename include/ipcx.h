@@ -37,6 +37,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/select.h> /* sigset_t: <signal.h> hides it under strict -std=c11 */
 #include <sys/types.h>
 
 #ifdef __cplusplus

@@ -100,6 +100,12 @@ fifo_chan_create(struct ipcx_chan *ch)
 	/* O_RDWR opens a FIFO without waiting for a peer (Linux); the
 	 * descriptor only sets the mode and is closed again. */
 	fd = ipcx__open(f->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
+	if (fd == -EACCES &&
+	    fchmodat(AT_FDCWD, f->path, 0600, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* The umask took the owner's own access (umask 0277 and
+		 * up): give it back, never through a link, and retry. */
+		fd = ipcx__open(f->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
+	}
 	if (fd < 0) {
 		rc = fd == -ELOOP ? -EEXIST : fd;
 		goto fail;

@@ -123,7 +123,11 @@ unix_parse_allow(struct unix_chan *u)
 
 	u->nallow = 0;
 	u->allow[u->nallow++] = geteuid();
-	u->restrict_uid = u->abstract || v != NULL;
+	/* Only the creator filters.  A joiner's socket is connected, and the
+	 * kernel delivers to a connected socket only what its peer sends
+	 * (unix_may_send), so a filter there could only drop the server's own
+	 * replies: a joiner of another uid would never hear its server. */
+	u->restrict_uid = u->base.role == IPCX_ROLE_CREATOR && (u->abstract || v != NULL);
 	while (v != NULL && *v) {
 		const char *comma = strchr(v, ',');
 		size_t n = comma ? (size_t)(comma - v) : strlen(v);
@@ -179,6 +183,21 @@ unix_setup(struct ipcx_chan *ch)
 	return 0;
 }
 
+/*
+ * Room for one message of max bytes on a message socket; the kernel caps it
+ * at wmem_max/rmem_max and a larger send fails with EMSGSIZE.  Accepted
+ * sockets need it too: they start with the defaults, not the listener's.
+ */
+static void
+unix_size_buffers(int fd, int type, size_t max)
+{
+	if (type != SOCK_STREAM && max > UNIX_MSG_DEFAULT_MAX) {
+		int sz = (int)(max * 2 + 4096);
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	}
+}
+
 static int
 unix_socket(struct unix_chan *u)
 {
@@ -188,13 +207,7 @@ unix_socket(struct unix_chan *u)
 		return fd;
 	if (u->type != SOCK_STREAM)
 		(void)setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-	if (u->type != SOCK_STREAM && u->base.max > UNIX_MSG_DEFAULT_MAX) {
-		/* Room for one message of max bytes; the kernel caps it at
-		 * wmem_max/rmem_max and a larger send fails with EMSGSIZE. */
-		int sz = (int)(u->base.max * 2 + 4096);
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	}
+	unix_size_buffers(fd, u->type, u->base.max);
 	return fd;
 }
 
@@ -340,6 +353,7 @@ unix_chan_accept(struct ipcx_chan *listener, struct ipcx_chan *conn, int64_t dea
 		ipcx__close(fd); /* refused: another user */
 		conn->has_peer = false;
 	}
+	unix_size_buffers(fd, l->type, conn->max);
 	conn->rfd = conn->wfd = fd;
 	return 0;
 }
@@ -483,6 +497,8 @@ unix_chan_pair(struct ipcx_chan *a, struct ipcx_chan *b)
 		(void)setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 		if (a->max == 0)
 			a->max = b->max = UNIX_MSG_DEFAULT_MAX;
+		unix_size_buffers(sv[0], ua->type, a->max);
+		unix_size_buffers(sv[1], ua->type, b->max);
 	}
 	(void)ipcx__sock_peercred(a, sv[0]);
 	(void)ipcx__sock_peercred(b, sv[1]);
