@@ -118,6 +118,10 @@ pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
 		rc = pipe_parse_fd(addr, strlen(addr), &rfd);
 		if (rc < 0)
 			return rc;
+		/* The core opened this channel's wake-up eventfd just before the
+		 * join: a number the process was never given may now name it. */
+		if (rfd == ch->wake_fd)
+			return -EBADF;
 		acc = pipe_check_mode(rfd, false, false);
 		if (acc < 0)
 			return acc;
@@ -132,6 +136,8 @@ pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
 		if (pipe_parse_fd(addr, (size_t)(comma - addr), &rfd) < 0 ||
 		    pipe_parse_fd(comma + 1, strlen(comma + 1), &wfd) < 0 || rfd == wfd)
 			return -EINVAL;
+		if (rfd == ch->wake_fd || wfd == ch->wake_fd)
+			return -EBADF; /* as above */
 		if ((rc = pipe_check_mode(rfd, true, false)) < 0 ||
 		    (rc = pipe_check_mode(wfd, false, true)) < 0)
 			return rc;

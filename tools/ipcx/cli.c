@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.c - the services every verb of the ipcx command uses: error lines and
+ * exit statuses, the command-line URI check, signals, the -t deadline and
+ * opening a channel with --wait.  Output formats live in out.c and the
+ * socket serve loop in cmd_listen.c.
+ *
+ * Map:
+ *   messages and statuses
+ *   URIs
+ *   deadline
+ *   signals
+ *   options
+ *   opening
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- messages and statuses ---------------------------------------------- */
+
+void
+cli_say(const char *verb, const char *uri, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (uri != NULL)
+		fprintf(stderr, "ipcx: %s: %s: %s\n", verb, uri, text);
+	else
+		fprintf(stderr, "ipcx: %s: %s\n", verb, text);
+}
+
+void
+cli_error(const char *verb, const char *uri, int err, ipcx_chan *ch, const char *hint, ...)
+{
+	const char *detail = ch != NULL ? ipcx_errmsg(ch) : "";
+	char h[512] = "";
+	va_list ap;
+
+	if (hint != NULL) {
+		va_start(ap, hint);
+		vsnprintf(h, sizeof(h), hint, ap);
+		va_end(ap);
+	}
+	fprintf(stderr, "ipcx: %s: %s: %s%s%s%s%s%s\n", verb, uri, ipcx_strerror(err),
+	        detail[0] ? " (" : "", detail, detail[0] ? ")" : "", h[0] ? "; " : "", h);
+}
+
+int
+cli_usage(const char *verb, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (verb != NULL)
+		fprintf(stderr, "ipcx: %s: %s\nTry 'ipcx %s --help'.\n", verb, text, verb);
+	else
+		fprintf(stderr, "ipcx: %s\nTry 'ipcx --help'.\n", text);
+	return CLI_USAGE;
+}
+
+int
+cli_status(int err)
+{
+	return (err == -ENOENT || err == -ECONNREFUSED) ? CLI_NOENT : CLI_FAIL;
+}
+
+const char *
+cli_hint(const char *verb, const char *uri, int err)
+{
+	static char buf[600];
+	const char *colon = strchr(uri, ':');
+	int slen = colon != NULL ? (int)(colon - uri) : 0;
+	bool socket = strncmp(uri, "unix:", 5) == 0 || strncmp(uri, "tcp:", 4) == 0;
+
+	(void)verb;
+	switch (-err) {
+	case ENOENT:
+		if (socket)
+			snprintf(buf, sizeof(buf), "is a server running? start one with `ipcx listen %s`",
+			         uri);
+		else if (strncmp(uri, "pipe:", 5) == 0)
+			return NULL;
+		else
+			snprintf(buf, sizeof(buf), "create it with `ipcx create %s`", uri);
+		return buf;
+	case ECONNREFUSED:
+		snprintf(buf, sizeof(buf), "start a server with `ipcx listen %s`", uri);
+		return buf;
+	case EPROTO:
+		return "both ends must use the same framing= (len, line or raw)";
+	case EADDRINUSE:
+		return "another server listens there; stop it or pick another address";
+	case EEXIST:
+		return "use --exist-ok to accept it, or remove it with `ipcx rm`";
+	case ENOTSUP:
+		snprintf(buf, sizeof(buf), "the %.*s: transport cannot do this, or is not built yet",
+		         slen, uri);
+		return buf;
+	case EBADF:
+		return "no descriptor of that number is open in this process";
+	default:
+		return NULL;
+	}
+}
+
+/* ---- URIs --------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	enum cli_kind kind;
+	bool two_way;
+} cli_schemes[] = {
+	{ "pipe", CLI_KIND_PIPE, true },     { "fifo", CLI_KIND_NAMED, false },
+	{ "file", CLI_KIND_NAMED, false },   { "shm", CLI_KIND_NAMED, false },
+	{ "sysvshm", CLI_KIND_NAMED, false }, { "mq", CLI_KIND_NAMED, false },
+	{ "sysvmq", CLI_KIND_NAMED, false }, { "unix", CLI_KIND_SOCKET, true },
+	{ "tcp", CLI_KIND_SOCKET, true },    { "signal", CLI_KIND_SIGNAL, false },
+};
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode %XX escapes of s[0..n) into out (NUL-terminated).  NULL on
+ * success, else why not. */
+static const char *
+uri_decode(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '%') {
+			int hi, lo;
+			if (n - i < 3)
+				return "a '%' must be followed by two hex digits";
+			hi = hexval(s[i + 1]);
+			lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return "a '%' must be followed by two hex digits";
+			if (hi == 0 && lo == 0)
+				return "%00 (a NUL byte) cannot appear in a URI";
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (o + 1 >= outlen)
+			return "too long";
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return NULL;
+}
+
+static int
+uri_bad(const char *verb, const char *text, const char *why)
+{
+	fprintf(stderr, "ipcx: %s: %s: invalid URI: %s\nTry 'ipcx %s --help'.\n", verb, text,
+	        why, verb);
+	return CLI_USAGE;
+}
+
+int
+cli_uri_parse(const char *verb, const char *text, struct cli_uri *out)
+{
+	const char *colon, *addr, *query, *p;
+	char keys[16][32], value[4200];
+	size_t slen, alen, total, i;
+	int nkeys = 0;
+	const char *why;
+	bool found = false;
+
+	memset(out, 0, sizeof(*out));
+	out->text = text;
+	total = strnlen(text, IPCX_URI_MAX + 1);
+	if (total > IPCX_URI_MAX)
+		return uri_bad(verb, "(URI)", "longer than IPCX_URI_MAX bytes");
+	colon = strchr(text, ':');
+	if (colon == NULL)
+		return uri_bad(verb, text, "expected SCHEME:ADDRESS (e.g. fifo:/tmp/q, "
+		                           "unix:@svc, tcp:127.0.0.1:9000)");
+	slen = (size_t)(colon - text);
+	if (slen == 0 || slen >= sizeof(out->scheme))
+		return uri_bad(verb, text, "missing or overlong scheme before ':'");
+	for (p = text; p < colon; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (p > text && *p >= '0' && *p <= '9')))
+			return uri_bad(verb, text, "a scheme is lower-case letters and digits");
+	memcpy(out->scheme, text, slen);
+	out->scheme[slen] = '\0';
+	for (i = 0; i < sizeof(cli_schemes) / sizeof(cli_schemes[0]); i++) {
+		if (strcmp(cli_schemes[i].name, out->scheme) == 0) {
+			out->kind = cli_schemes[i].kind;
+			out->two_way = cli_schemes[i].two_way;
+			found = true;
+		}
+	}
+	if (!found) {
+		char why_buf[256];
+		snprintf(why_buf, sizeof(why_buf),
+		         "unknown scheme '%s' (known: pipe, fifo, file, shm, sysvshm, mq, "
+		         "sysvmq, unix, tcp, signal)", out->scheme);
+		return uri_bad(verb, text, why_buf);
+	}
+
+	addr = colon + 1;
+	if (addr[0] == '/' && addr[1] == '/') {
+		if (strcmp(out->scheme, "tcp") != 0)
+			return uri_bad(verb, text, "'//' after the scheme is accepted for tcp: only");
+		addr += 2;
+	}
+	query = strchr(addr, '?');
+	alen = query != NULL ? (size_t)(query - addr) : strlen(addr);
+	if (memchr(addr, '&', alen) != NULL)
+		return uri_bad(verb, text, "'&' in the address must be written %26");
+	why = uri_decode(addr, alen, out->address, sizeof(out->address));
+	if (why != NULL)
+		return uri_bad(verb, text, why);
+	if (out->address[0] == '\0')
+		return uri_bad(verb, text, out->kind == CLI_KIND_PIPE
+		                               ? "pipe: needs a descriptor (pipe:0, pipe:3,4)"
+		                               : "the address after the scheme is empty");
+
+	if (query != NULL) {
+		const char *q = query + 1;
+		out->has_query = true;
+		if (*q == '\0')
+			return uri_bad(verb, text, "nothing after '?'");
+		while (*q) {
+			const char *amp = strchr(q, '&');
+			const char *end = amp != NULL ? amp : q + strlen(q);
+			const char *eq = memchr(q, '=', (size_t)(end - q));
+			size_t klen;
+			int k;
+
+			if (eq == NULL || eq == q)
+				return uri_bad(verb, text, "parameters are KEY=VALUE, joined by '&'");
+			klen = (size_t)(eq - q);
+			if (klen >= sizeof(keys[0]))
+				return uri_bad(verb, text, "unknown parameter (key too long)");
+			for (p = q; p < eq; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+					return uri_bad(verb, text,
+					               "a parameter key is lower-case letters, digits, '_'");
+			if (nkeys == 16)
+				return uri_bad(verb, text, "too many parameters");
+			memcpy(keys[nkeys], q, klen);
+			keys[nkeys][klen] = '\0';
+			for (k = 0; k < nkeys; k++)
+				if (strcmp(keys[k], keys[nkeys]) == 0)
+					return uri_bad(verb, text, "a parameter is given twice");
+			why = uri_decode(eq + 1, (size_t)(end - eq - 1), value, sizeof(value));
+			if (why != NULL)
+				return uri_bad(verb, text, why);
+			if (strcmp(keys[nkeys], "type") == 0 && strcmp(value, "dgram") == 0)
+				out->dgram = true;
+			if (strcmp(keys[nkeys], "timeout") == 0)
+				out->has_timeout = true;
+			nkeys++;
+			if (amp != NULL && amp[1] == '\0')
+				return uri_bad(verb, text, "a trailing '&'");
+			q = amp != NULL ? amp + 1 : end;
+		}
+	}
+	return 0;
+}
+
+const char *
+cli_einval_cause(const struct cli_uri *u, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (strcmp(u->scheme, "fifo") == 0 && stat(u->address, &st) == 0 &&
+	    !S_ISFIFO(st.st_mode)) {
+		const char *q = strchr(u->text, '?');
+		char probe[IPCX_URI_MAX + 64];
+		ipcx_chan *ch;
+
+		/* The parameters may be what is wrong: ask the library about
+		 * them on a path that cannot exist (a join of a FIFO that is
+		 * not there touches nothing). */
+		if (q != NULL) {
+			snprintf(probe, sizeof(probe), "fifo:/proc/self/ipcx-no-such-fifo%s", q);
+			int rc = ipcx_join(&ch, probe, 0);
+			if (rc == 0)
+				ipcx_close(ch);
+			else if (rc == -EINVAL)
+				return NULL;
+		}
+		snprintf(buf, len, "%s exists and is not a FIFO", u->address);
+		return buf;
+	}
+	if (u->kind == CLI_KIND_PIPE) {
+		int r, w, fr, fw;
+		if (sscanf(u->address, "%d,%d", &r, &w) == 2) {
+			fr = fcntl(r, F_GETFL);
+			fw = fcntl(w, F_GETFL);
+			if (fr >= 0 && (fr & O_ACCMODE) == O_WRONLY) {
+				snprintf(buf, len, "descriptor %d is not open for reading", r);
+				return buf;
+			}
+			if (fw >= 0 && (fw & O_ACCMODE) == O_RDONLY) {
+				snprintf(buf, len, "descriptor %d is not open for writing", w);
+				return buf;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* ---- deadline ------------------------------------------------------------- */
+
+int64_t
+cli_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void
+cli_deadline_start(struct cli_deadline *d, long ms)
+{
+	d->set = ms >= 0;
+	d->at_ns = d->set ? cli_now_ns() + (int64_t)ms * 1000000 : 0;
+}
+
+int
+cli_deadline_left(const struct cli_deadline *d)
+{
+	int64_t left;
+
+	if (!d->set)
+		return -1;
+	left = d->at_ns - cli_now_ns();
+	if (left <= 0)
+		return 0;
+	/* Round up: a wait handed this many milliseconds never ends before
+	 * the deadline itself. */
+	left = (left + 999999) / 1000000;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+bool
+cli_deadline_passed(const struct cli_deadline *d)
+{
+	return d->set && cli_now_ns() >= d->at_ns;
+}
+
+/* ---- signals -------------------------------------------------------------- */
+
+#define CLI_WATCH_MAX 4
+#define CLI_PRIVATE_FD_MIN 200
+
+static volatile sig_atomic_t cli_sig;
+static volatile sig_atomic_t cli_exit_now;
+static int cli_sig_pipe[2] = { -1, -1 };
+static ipcx_chan *volatile cli_watched[CLI_WATCH_MAX];
+
+/*
+ * Async-signal-safe only: record the signal, make the self-pipe readable for
+ * the poll loops, and ipcx_wake() the channels a library call may be blocked
+ * on.  A second signal, or one during ipcx_join (nothing made yet), ends the
+ * process at once.
+ */
+static void
+cli_on_signal(int signo)
+{
+	int saved = errno, i;
+
+	if (cli_exit_now || cli_sig != 0)
+		_exit(128 + signo);
+	cli_sig = signo;
+	(void)!write(cli_sig_pipe[1], "x", 1);
+	for (i = 0; i < CLI_WATCH_MAX; i++) {
+		ipcx_chan *ch = cli_watched[i];
+		if (ch != NULL)
+			(void)ipcx_wake(ch);
+	}
+	errno = saved;
+}
+
+int
+cli_signals_init(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
+	sigset_t pipe_set;
+	size_t i;
+
+	if (pipe2(cli_sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	/* Out of the way of the low numbers a user names in pipe:FD: a
+	 * descriptor the shell did not pass must be EBADF, never our pipe. */
+	for (i = 0; i < 2; i++) {
+		int fd = fcntl(cli_sig_pipe[i], F_DUPFD_CLOEXEC, CLI_PRIVATE_FD_MIN);
+		if (fd >= 0) {
+			close(cli_sig_pipe[i]);
+			cli_sig_pipe[i] = fd;
+		}
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cli_on_signal;
+	sigfillset(&sa.sa_mask);
+	/* No SA_RESTART: a blocking read of standard input must return. */
+	sa.sa_flags = 0;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue; /* nohup, or a background job of a non-interactive shell */
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -errno;
+	}
+	/* SIGPIPE blocked, never ignored: a write to a closed standard output
+	 * then fails with EPIPE, so a listener can still remove its socket
+	 * file; and ipcx itself blocks it in the thread after a pipe send. */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	(void)sigprocmask(SIG_BLOCK, &pipe_set, NULL);
+	return 0;
+}
+
+int
+cli_signalled(void)
+{
+	return cli_sig;
+}
+
+int
+cli_signal_fd(void)
+{
+	return cli_sig_pipe[0];
+}
+
+int
+cli_signal_status(void)
+{
+	return 128 + cli_sig;
+}
+
+/* Change the watch list with the handled signals blocked, so the handler
+ * never sees a half-written slot. */
+static void
+cli_watch_set(ipcx_chan *from, ipcx_chan *to)
+{
+	sigset_t all, old;
+	int i;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < CLI_WATCH_MAX; i++) {
+		if (cli_watched[i] == from) {
+			cli_watched[i] = to;
+			break;
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* A signal that came before the channel was watched found nothing to
+	 * wake: wake it now, so its next blocking call returns at once. */
+	if (to != NULL && cli_sig != 0)
+		(void)ipcx_wake(to);
+}
+
+void
+cli_watch(ipcx_chan *ch)
+{
+	cli_watch_set(NULL, ch);
+}
+
+void
+cli_unwatch(ipcx_chan *ch)
+{
+	if (ch != NULL)
+		cli_watch_set(ch, NULL);
+}
+
+void
+cli_exit_on_signal(bool on)
+{
+	cli_exit_now = on;
+	if (on && cli_sig != 0)
+		_exit(128 + cli_sig);
+}
+
+int
+cli_sleep(int ms)
+{
+	struct pollfd p = { .fd = cli_sig_pipe[0], .events = POLLIN };
+	int64_t until = cli_now_ns() + (int64_t)ms * 1000000;
+
+	for (;;) {
+		int64_t left = until - cli_now_ns();
+		if (cli_sig != 0)
+			return -EINTR;
+		if (left <= 0)
+			return 0;
+		(void)poll(&p, 1, (int)((left + 999999) / 1000000));
+	}
+}
+
+/* ---- options -------------------------------------------------------------- */
+
+int
+cli_bad_option(const char *verb, int c, char **argv)
+{
+	if (c == ':') {
+		if (optopt != 0)
+			return cli_usage(verb, "option '-%c' needs a value", optopt);
+		return cli_usage(verb, "option '%s' needs a value", argv[optind - 1]);
+	}
+	if (optopt != 0)
+		return cli_usage(verb, "unknown option '-%c'", optopt);
+	return cli_usage(verb, "unknown option '%s'", argv[optind - 1]);
+}
+
+int
+cli_parse_long(const char *s, long max, long *ret)
+{
+	long v = 0;
+
+	if (s == NULL || *s == '\0')
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (max - (*s - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (*s - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+/* Does "FD" or "RFD,WFD" name the signal pipe, which the command opened
+ * itself (so the user's descriptor of that number was never passed)? */
+static bool
+cli_owns_fd_in(const char *addr)
+{
+	const char *p = addr;
+
+	while (*p) {
+		char *end;
+		long fd = strtol(p, &end, 10);
+		if (end == p)
+			return false;
+		if (fd == cli_sig_pipe[0] || fd == cli_sig_pipe[1])
+			return true;
+		p = *end == ',' ? end + 1 : end;
+		if (*end != ',' && *end != '\0')
+			return false;
+	}
+	return false;
+}
+
+int
+cli_join(const struct cli_uri *u, const struct cli_deadline *dl, bool wait,
+         ipcx_chan **ret_ch)
+{
+	size_t n = strlen(u->text) + 32;
+	char *text = malloc(n);
+	int step = 10, rc;
+
+	if (text == NULL)
+		return -ENOMEM;
+	if (u->kind == CLI_KIND_PIPE && cli_owns_fd_in(u->address)) {
+		free(text);
+		return -EBADF;
+	}
+	for (;;) {
+		int left = cli_deadline_left(dl);
+
+		if (cli_signalled()) {
+			rc = -EINTR;
+			break;
+		}
+		if (left == 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		/* Bound a connect by the command's deadline unless the URI
+		 * says otherwise. */
+		if (u->kind == CLI_KIND_SOCKET && left > 0 && !u->has_timeout)
+			snprintf(text, n, "%s%ctimeout=%d", u->text, u->has_query ? '&' : '?',
+			         left > 86400000 ? 86400000 : left);
+		else
+			snprintf(text, n, "%s", u->text);
+		cli_exit_on_signal(true);
+		rc = ipcx_join(ret_ch, text, 0);
+		cli_exit_on_signal(false);
+		if (rc == 0 || !wait || (rc != -ENOENT && rc != -ECONNREFUSED))
+			break;
+		left = cli_deadline_left(dl);
+		if (left == 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (cli_sleep(left > 0 && left < step ? left : step) < 0) {
+			rc = -EINTR;
+			break;
+		}
+		if (step < 250)
+			step *= 2;
+	}
+	free(text);
+	return rc;
+}
+
+int
+cli_open_failed(const char *verb, const struct cli_uri *u, const struct cli_deadline *dl,
+                int err)
+{
+	char buf[512];
+	const char *cause;
+
+	if (cli_signalled())
+		return cli_signal_status();
+	if (err == -ETIMEDOUT && dl != NULL && dl->set && cli_deadline_passed(dl)) {
+		cli_say(verb, u->text, "the -t deadline passed before the channel was open");
+		return CLI_DEADLINE;
+	}
+	if (err == -EINVAL) {
+		cause = cli_einval_cause(u, buf, sizeof(buf));
+		if (cause != NULL) {
+			cli_say(verb, u->text, "%s", cause);
+			return CLI_FAIL;
+		}
+		fprintf(stderr,
+		        "ipcx: %s: %s: invalid URI: an unknown parameter, or a value out of "
+		        "range, for %s: (see ipcx-%s(7))\nTry 'ipcx %s --help'.\n",
+		        verb, u->text, u->scheme, u->scheme, verb);
+		return CLI_USAGE;
+	}
+	cli_error(verb, u->text, err, NULL, "%s",
+	          cli_hint(verb, u->text, err) ? cli_hint(verb, u->text, err) : "");
+	return cli_status(err);
+}
+
+int
+cli_buf_init(struct cli_buf *b, ipcx_chan *ch)
+{
+	struct ipcx_stat st;
+
+	b->max = ipcx_stat(ch, &st) == 0 && st.max_msg > 0 ? st.max_msg : (size_t)16 << 20;
+	b->cap = b->max < 65536 ? b->max : 65536;
+	b->data = malloc(b->cap);
+	return b->data != NULL ? 0 : -ENOMEM;
+}
+
+int
+cli_buf_grow(struct cli_buf *b)
+{
+	size_t ncap;
+	uint8_t *p;
+
+	if (b->cap >= b->max)
+		return -EMSGSIZE;
+	ncap = b->cap * 2 > b->max ? b->max : b->cap * 2;
+	p = realloc(b->data, ncap);
+	if (p == NULL)
+		return -ENOMEM;
+	b->data = p;
+	b->cap = ncap;
+	return 0;
+}
+
+void
+cli_buf_fini(struct cli_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->cap = 0;
+}

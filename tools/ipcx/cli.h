@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h - what the verbs of the ipcx command share: exit statuses, the
+ * `ipcx: VERB: URI: reason` error printer, the command's own URI syntax
+ * check (so a malformed URI is a usage error before anything is opened),
+ * signal handling that wakes the channel being waited on, the -t deadline,
+ * the four output formats, and the serve loop behind `recv` and `listen`
+ * on sockets.  Only the public API (ipcx.h) is used: the command is a
+ * client of the library like any other program.
+ */
+#ifndef IPCX_CLI_H
+#define IPCX_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipcx.h"
+
+/* Exit statuses (DESIGN.md, "Command line"); 128+N for signal N. */
+#define CLI_OK       0
+#define CLI_FAIL     1
+#define CLI_USAGE    2
+#define CLI_DEADLINE 3
+#define CLI_NOENT    4
+/* Standard output went away (a reader like `head` quit): reported as the
+ * status a process killed by SIGPIPE shows, 128 + 13, without a message. */
+#define CLI_STDOUT_GONE 141
+
+/* ---- verbs ------------------------------------------------------------ */
+
+struct cli_verb {
+	const char *name;
+	int (*run)(int argc, char **argv); /* NULL: not built yet */
+	const char *synopsis;              /* after "ipcx VERB " */
+	const char *summary;               /* one line for `ipcx --help` */
+};
+
+int cli_send_main(int argc, char **argv);
+int cli_recv_main(int argc, char **argv);
+int cli_listen_main(int argc, char **argv);
+int cli_request_main(int argc, char **argv);
+int cli_create_main(int argc, char **argv);
+int cli_rm_main(int argc, char **argv);
+int cli_stat_main(int argc, char **argv);
+int cli_bench_main(int argc, char **argv);
+extern const bool cli_bench_built; /* cmd_bench.c: the engine is linked in */
+
+/* ---- messages and statuses ---------------------------------------------- */
+
+/* "ipcx: VERB: URI: reason (detail); hint" on standard error.  reason is
+ * ipcx_strerror(err); detail is ipcx_errmsg(ch) when ch is given and has one;
+ * hint (printf format, may be NULL) follows a semicolon. */
+void cli_error(const char *verb, const char *uri, int err, ipcx_chan *ch,
+               const char *hint, ...) __attribute__((format(printf, 5, 6)));
+
+/* "ipcx: VERB: URI: text" (uri may be NULL: "ipcx: VERB: text"). */
+void cli_say(const char *verb, const char *uri, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A usage error: the message, "Try 'ipcx VERB --help'.", and CLI_USAGE. */
+int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The exit status for a result code that ended a verb: 4 for a channel that
+ * does not exist (-ENOENT) or a socket nobody listens on (-ECONNREFUSED),
+ * 1 for everything else.  Deadlines and signals are decided by the caller. */
+int cli_status(int err);
+
+/* The hint for a failed open or operation, or NULL. */
+const char *cli_hint(const char *verb, const char *uri, int err);
+
+/* ---- URIs --------------------------------------------------------------- */
+
+enum cli_kind {
+	CLI_KIND_PIPE,   /* pipe:FD, pipe:R,W: inherited descriptors */
+	CLI_KIND_NAMED,  /* fifo, file, shm, sysvshm, mq, sysvmq: outlive a process */
+	CLI_KIND_SOCKET, /* unix, tcp: create = listen, join = connect */
+	CLI_KIND_SIGNAL, /* signal:PID, signal:self */
+};
+
+struct cli_uri {
+	const char *text;       /* as the user wrote it */
+	char scheme[16];
+	enum cli_kind kind;
+	bool dgram;             /* unix:...?type=dgram */
+	bool two_way;           /* both ends send and receive (request) */
+	bool has_timeout;       /* the query already sets timeout= */
+	bool has_query;
+	char address[4200];     /* %-decoded */
+};
+
+/*
+ * Check the syntax DESIGN.md gives every URI (scheme, "//" for tcp only,
+ * %XX escapes, KEY=VALUE pairs) and that the scheme is one ipcx knows.
+ * Which keys and values a transport accepts is left to the library, whose
+ * -EINVAL on the first open the verbs also treat as a usage error.  Returns
+ * 0, or prints a usage error and returns CLI_USAGE.
+ */
+int cli_uri_parse(const char *verb, const char *text, struct cli_uri *out);
+
+/* Why the library answered -EINVAL when opening u: a sentence for a runtime
+ * cause the command can see (the path is not a FIFO), or NULL when the URI
+ * itself must be at fault. */
+const char *cli_einval_cause(const struct cli_uri *u, char *buf, size_t len);
+
+/* ---- the -t deadline ------------------------------------------------------ */
+
+struct cli_deadline {
+	bool set;
+	int64_t at_ns; /* CLOCK_MONOTONIC */
+};
+
+int64_t cli_now_ns(void);
+void cli_deadline_start(struct cli_deadline *d, long ms); /* ms < 0: none */
+/* Milliseconds left, rounded up so a wait never ends early; -1 if no
+ * deadline; 0 once it has passed. */
+int cli_deadline_left(const struct cli_deadline *d);
+bool cli_deadline_passed(const struct cli_deadline *d);
+
+/* ---- signals -------------------------------------------------------------- */
+
+/* Install the SIGINT/SIGTERM/SIGHUP handlers (a signal already ignored when
+ * the command started stays ignored, as nohup and background jobs expect)
+ * and block SIGPIPE, so a closed standard output is an EPIPE to handle. */
+int cli_signals_init(void);
+/* The signal that asked the command to end, or 0. */
+int cli_signalled(void);
+/* Readable once a signal arrived: poll it next to the channels. */
+int cli_signal_fd(void);
+/* The status for ending by signal: 128 + N. */
+int cli_signal_status(void);
+/* Channels the handler wakes (ipcx_wake) so a blocked call returns. */
+void cli_watch(ipcx_chan *ch);
+void cli_unwatch(ipcx_chan *ch);
+/* While set, a signal ends the process at once with 128+N: for calls that
+ * have no channel to wake yet (ipcx_join) and have made nothing to clean. */
+void cli_exit_on_signal(bool on);
+/* Sleep ms (or until a signal); returns 0, or -EINTR after a signal. */
+int cli_sleep(int ms);
+
+/* ---- options -------------------------------------------------------------- */
+
+/* The usage error for what getopt_long returned as c ('?' or ':'). */
+int cli_bad_option(const char *verb, int c, char **argv);
+
+/* A non-negative decimal number; 0 on success, -EINVAL otherwise. */
+int cli_parse_long(const char *s, long max, long *ret);
+
+/* ---- output --------------------------------------------------------------- */
+
+enum cli_format {
+	CLI_FMT_TEXT, /* payload, "\n" */
+	CLI_FMT_HEX,  /* lowercase hex, "\n" */
+	CLI_FMT_JSON, /* {"data":"<base64>","len":N,...} per line */
+	CLI_FMT_RAW,  /* payloads back to back */
+};
+
+int cli_parse_format(const char *s, enum cli_format *ret);
+/* Write one message to standard output in fmt.  Returns 0, or -EPIPE when
+ * standard output is gone, or another negative errno. */
+int cli_emit(enum cli_format fmt, const void *buf, size_t len,
+             const struct ipcx_msg_info *info);
+/* Write all of buf to fd, retrying EINTR and short writes. */
+int cli_write_all(int fd, const void *buf, size_t len);
+
+/* ---- opening ---------------------------------------------------------------- */
+
+/*
+ * Join u (connect, for sockets).  When the command has a deadline and the
+ * URI sets none, socket connects are bounded by it ("timeout=").  With
+ * wait, a channel that does not exist yet (-ENOENT, -ECONNREFUSED) is
+ * retried with back-off until it appears, the deadline passes or a signal
+ * arrives.  Prints nothing; returns 0 or the last error, -ETIMEDOUT when
+ * the deadline ended the wait, -EINTR after a signal.
+ */
+int cli_join(const struct cli_uri *u, const struct cli_deadline *dl, bool wait,
+             ipcx_chan **ret_ch);
+
+/*
+ * Report a failed open of u and return the exit status: 2 for -EINVAL
+ * (unless a runtime cause is seen), 3 for -ETIMEDOUT under a deadline, 4 for
+ * a channel that does not exist, 128+N after a signal, 1 otherwise.
+ */
+int cli_open_failed(const char *verb, const struct cli_uri *u,
+                    const struct cli_deadline *dl, int err);
+
+/* A receive buffer that grows (doubling, up to the channel's max) when a
+ * message does not fit. */
+struct cli_buf {
+	uint8_t *data;
+	size_t cap;
+	size_t max;
+};
+
+int cli_buf_init(struct cli_buf *b, ipcx_chan *ch);
+/* Grow after -EMSGSIZE; returns 0, or -EMSGSIZE when already at max. */
+int cli_buf_grow(struct cli_buf *b);
+void cli_buf_fini(struct cli_buf *b);
+
+/* ---- serving sockets (recv and listen) -------------------------------------- */
+
+struct cli_serve {
+	const char *verb;
+	const struct cli_uri *uri;
+	enum cli_format fmt;
+	bool echo;          /* send each message back instead of printing it */
+	long count;         /* stop after this many messages; -1: never */
+	bool quiet;         /* no "listening on" line */
+	struct cli_deadline dl;
+};
+
+/* Create the socket u names and serve every client at once until count,
+ * the deadline or a signal.  Returns the exit status. */
+int cli_serve(const struct cli_serve *s);
+
+#endif

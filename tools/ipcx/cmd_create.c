@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_create.c - `ipcx create URI [--exist-ok]` and `ipcx rm URI...`.
+ *
+ * create makes a named channel that outlives the command (fifo: today;
+ * file:, shm:, mq: and the System V ones as their transports arrive): it is
+ * made with IPCX_KEEP, so closing the command's handle leaves it - and its
+ * registry entry, marked kept - in place until `ipcx rm`.  A socket, a pipe
+ * or a signal lives only while a process holds it, so creating one from
+ * the command line is a usage error, as DESIGN.md says.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char create_help[] =
+	"Usage: ipcx create URI [--exist-ok]\n"
+	"\n"
+	"Make a named channel that stays until `ipcx rm URI`: fifo:PATH (and\n"
+	"file:, shm:, sysvshm:, mq:, sysvmq: where built).  It is mode 0600 unless\n"
+	"the URI says ?mode=, created exclusively (never through a symbolic link).\n"
+	"Sockets (unix:, tcp:), pipes and signals exist only while a process holds\n"
+	"them: serve a socket with `ipcx listen`.\n"
+	"\n"
+	"  -p, --exist-ok  an existing channel of the same kind is fine\n"
+	"  -h, --help      this help\n"
+	"\n"
+	"Exit status: 0 created (or existing, with --exist-ok); 1 failure (e.g. it\n"
+	"exists, or is something else); 2 usage error, or a URI that cannot be\n"
+	"created this way.\n";
+
+static const char rm_help[] =
+	"Usage: ipcx rm URI...\n"
+	"       ipcx rm --stale\n"
+	"\n"
+	"Remove named channels (fifo:, a unix: socket file, ...) and their registry\n"
+	"entries.  A server's socket is removed by the server itself when it ends.\n"
+	"--stale (remove what no live process uses) is not built yet.\n"
+	"\n"
+	"Exit status: 0 removed; 1 failure; 2 usage error; 4 no such channel.\n";
+
+int
+cli_create_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "exist-ok", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_uri u;
+	ipcx_chan *ch;
+	bool exist_ok = false;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ph", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			exist_ok = true;
+			break;
+		case 'h':
+			fputs(create_help, stdout);
+			return CLI_OK;
+		default:
+			return cli_bad_option("create", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("create", "missing URI");
+	if (optind + 1 < argc)
+		return cli_usage("create", "unexpected argument '%s'", argv[optind + 1]);
+	rc = cli_uri_parse("create", argv[optind], &u);
+	if (rc != 0)
+		return rc;
+	if (u.kind == CLI_KIND_SOCKET)
+		return cli_usage("create", "%s: a %s: socket exists only while a server holds it; "
+		                           "serve it with `ipcx listen %s`",
+		                 u.text, u.scheme, u.text);
+	if (u.kind == CLI_KIND_PIPE || u.kind == CLI_KIND_SIGNAL)
+		return cli_usage("create", "%s: a %s exists only while a process holds it; "
+		                           "there is nothing to create",
+		                 u.text, u.kind == CLI_KIND_PIPE ? "pipe" : "signal channel");
+	rc = ipcx_create(&ch, u.text, IPCX_KEEP | (exist_ok ? 0u : IPCX_EXCL));
+	if (rc == -EEXIST && !exist_ok) {
+		cli_error("create", u.text, rc, NULL, "use --exist-ok to accept it, or remove "
+		                                      "it with `ipcx rm %s`",
+		          u.text);
+		return CLI_FAIL;
+	}
+	if (rc == -EEXIST) {
+		/* Without IPCX_EXCL the library adopts a leftover of the same
+		 * kind; -EEXIST then means something else is in the way. */
+		cli_error("create", u.text, rc, NULL,
+		          "it is not a %s: channel this user can adopt", u.scheme);
+		return CLI_FAIL;
+	}
+	if (rc < 0)
+		return cli_open_failed("create", &u, NULL, rc);
+	/* IPCX_KEEP: closing our handle leaves the channel in place. */
+	ipcx_close(ch);
+	return CLI_OK;
+}
+
+int
+cli_rm_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "stale", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool stale = false;
+	int c, i, rc, status = CLI_OK;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			stale = true;
+			break;
+		case 'h':
+			fputs(rm_help, stdout);
+			return CLI_OK;
+		default:
+			return cli_bad_option("rm", c, argv);
+		}
+	}
+	if (stale) {
+		if (optind < argc)
+			return cli_usage("rm", "--stale takes no URI");
+		fprintf(stderr, "ipcx: rm: --stale is not built yet in ipcx %s\n", ipcx_version());
+		return CLI_FAIL;
+	}
+	if (optind >= argc)
+		return cli_usage("rm", "missing URI");
+	/* Check every URI first: a typo in the third must not leave the first
+	 * two removed and the command failed. */
+	for (i = optind; i < argc; i++) {
+		struct cli_uri u;
+		rc = cli_uri_parse("rm", argv[i], &u);
+		if (rc != 0)
+			return rc;
+		if (strcmp(u.scheme, "tcp") == 0 || u.kind == CLI_KIND_PIPE ||
+		    u.kind == CLI_KIND_SIGNAL)
+			return cli_usage("rm", "%s: a %s: channel has nothing to remove", u.text,
+			                 u.scheme);
+		if (strcmp(u.scheme, "unix") == 0 && u.address[0] == '@')
+			return cli_usage("rm", "%s: an abstract socket has no file; it ends with "
+			                       "its server",
+			                 u.text);
+	}
+	for (i = optind; i < argc; i++) {
+		struct cli_uri u;
+		(void)cli_uri_parse("rm", argv[i], &u);
+		rc = ipcx_unlink(u.text);
+		if (rc == 0)
+			continue;
+		if (rc == -EINVAL) {
+			char buf[512];
+			const char *cause = cli_einval_cause(&u, buf, sizeof(buf));
+			if (cause != NULL) {
+				cli_say("rm", u.text, "%s", cause);
+				status = CLI_FAIL;
+				continue;
+			}
+			return cli_open_failed("rm", &u, NULL, rc);
+		}
+		if (rc == -ENOENT)
+			cli_error("rm", u.text, rc, NULL, NULL);
+		else
+			cli_error("rm", u.text, rc, NULL, "%s",
+			          cli_hint("rm", u.text, rc) ? cli_hint("rm", u.text, rc) : "");
+		status = cli_status(rc);
+	}
+	return status;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_recv.c - `ipcx recv URI`: receive messages and write them to standard
+ * output.  On unix: and tcp: the command is the server: it creates the
+ * listening socket and takes messages from every client at once (the serve
+ * loop in cmd_listen.c).  Elsewhere it joins the channel (fifo:, pipe:0,
+ * ...) and receives until the end of the channel - which a FIFO never has,
+ * senders come and go - or -n, -t or a signal.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char recv_help[] =
+	"Usage: ipcx recv URI [-n COUNT] [-t MS] [--wait] [--format text|hex|json|raw]\n"
+	"\n"
+	"Receive messages and write them to standard output.\n"
+	"\n"
+	"On unix: and tcp: recv creates the socket and takes messages from every\n"
+	"client at once; it announces `ipcx: listening on URI` on standard error\n"
+	"(with the port chosen for tcp:HOST:0) and removes the socket file when it\n"
+	"ends.  On fifo:, pipe:0 and the others it joins the channel and receives\n"
+	"until the channel ends (a FIFO never ends: senders come and go).\n"
+	"\n"
+	"  -n, --count N     stop after N messages\n"
+	"  -t, --timeout MS  end the whole command after MS milliseconds (status 3)\n"
+	"      --wait        wait (within -t) for a channel that does not exist yet,\n"
+	"                    instead of failing at once with status 4\n"
+	"  -f, --format F    text (default): each payload, then a newline\n"
+	"                    hex: the payload in lowercase hex, then a newline\n"
+	"                    json: one object per line, {\"data\":\"<base64>\",\"len\":N}\n"
+	"                      plus what the mechanism knows of the message: \"pid\",\n"
+	"                      \"uid\", \"gid\", \"prio\", \"mtype\", \"signo\", \"code\"\n"
+	"                    raw: the payloads back to back, nothing added\n"
+	"  -q, --quiet       no `listening on` line\n"
+	"  -h, --help        this help\n"
+	"\n"
+	"Exit status: 0 done (COUNT messages, or the channel ended); 1 failure;\n"
+	"2 usage error; 3 the -t deadline ended the command first; 4 no such\n"
+	"channel (without --wait); 128+N ended by signal N; 141 standard output\n"
+	"was closed (e.g. `ipcx recv URI | head -1`).\n";
+
+static int
+recv_joined(const struct cli_uri *u, const struct cli_serve *o, bool wait)
+{
+	struct cli_deadline dl = o->dl;
+	struct ipcx_msg_info info;
+	struct cli_buf b;
+	ipcx_chan *ch = NULL;
+	long got = 0;
+	int rc, status;
+
+	rc = cli_join(u, &dl, wait, &ch);
+	if (rc < 0)
+		return cli_open_failed("recv", u, &dl, rc);
+	if (cli_buf_init(&b, ch) < 0) {
+		ipcx_close(ch);
+		cli_say("recv", u->text, "out of memory");
+		return CLI_FAIL;
+	}
+	cli_watch(ch);
+	for (;;) {
+		ssize_t r;
+
+		if (cli_signalled()) {
+			status = cli_signal_status();
+			break;
+		}
+		if (o->count >= 0 && got >= o->count) {
+			status = CLI_OK;
+			break;
+		}
+		r = ipcx_recv_info(ch, b.data, b.cap, &info, cli_deadline_left(&dl));
+		if (r >= 0) {
+			got++;
+			rc = cli_emit(o->fmt, b.data, (size_t)r, &info);
+			if (rc == -EPIPE) {
+				status = CLI_STDOUT_GONE;
+				break;
+			}
+			if (rc == -EINTR) {
+				status = cli_signal_status();
+				break;
+			}
+			if (rc < 0) {
+				cli_say("recv", u->text, "writing standard output: %s", strerror(-rc));
+				status = CLI_FAIL;
+				break;
+			}
+			continue;
+		}
+		if (r == IPCX_EOF) {
+			status = CLI_OK;
+			break;
+		}
+		if (r == -ECANCELED)
+			continue; /* the signal is seen at the top of the loop */
+		if ((r == -ETIMEDOUT || r == -EAGAIN) && dl.set) {
+			if (o->count >= 0)
+				cli_say("recv", u->text,
+				        "the -t deadline passed after %ld of %ld messages", got,
+				        o->count);
+			status = CLI_DEADLINE;
+			break;
+		}
+		if (r == -EMSGSIZE) {
+			if (cli_buf_grow(&b) == 0)
+				continue;
+			cli_error("recv", u->text, (int)r, ch, "dropped");
+			continue;
+		}
+		if (r == -EPROTO && u->kind == CLI_KIND_NAMED) {
+			/* A FIFO's reader flushes what it cannot frame and goes
+			 * on: other senders are still well-behaved. */
+			cli_error("recv", u->text, (int)r, ch, "%s; unread data discarded",
+			          cli_hint("recv", u->text, (int)r));
+			continue;
+		}
+		cli_error("recv", u->text, (int)r, ch, "%s",
+		          cli_hint("recv", u->text, (int)r) ? cli_hint("recv", u->text, (int)r)
+		                                           : "");
+		status = cli_status((int)r);
+		break;
+	}
+	cli_unwatch(ch);
+	ipcx_close(ch);
+	cli_buf_fini(&b);
+	return status;
+}
+
+int
+cli_recv_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_serve o = { .verb = "recv", .fmt = CLI_FMT_TEXT, .count = -1 };
+	struct cli_uri u;
+	bool wait = false;
+	long ms = -1;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:t:f:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (cli_parse_long(optarg, 0x7fffffffL, &o.count) < 0)
+				return cli_usage("recv", "-n wants a count, not '%s'", optarg);
+			break;
+		case 't':
+			if (cli_parse_long(optarg, 86400000L * 365, &ms) < 0)
+				return cli_usage("recv", "-t wants milliseconds, not '%s'", optarg);
+			break;
+		case 'w':
+			wait = true;
+			break;
+		case 'f':
+			if (cli_parse_format(optarg, &o.fmt) < 0)
+				return cli_usage("recv", "--format is text, hex, json or raw, not '%s'",
+				                 optarg);
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			fputs(recv_help, stdout);
+			return CLI_OK;
+		default:
+			return cli_bad_option("recv", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("recv", "missing URI");
+	if (optind + 1 < argc)
+		return cli_usage("recv", "unexpected argument '%s'", argv[optind + 1]);
+	rc = cli_uri_parse("recv", argv[optind], &u);
+	if (rc != 0)
+		return rc;
+	o.uri = &u;
+	cli_deadline_start(&o.dl, ms);
+	if (u.kind == CLI_KIND_SOCKET)
+		return cli_serve(&o);
+	return recv_joined(&u, &o, wait);
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_request.c - `ipcx request URI MESSAGE`: join a two-way channel (connect,
+ * for sockets), send one message, and print the one reply in any --format.
+ * -t bounds the whole exchange.  The counterpart of `ipcx listen --echo`
+ * and of any server that answers each request with one message.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char request_help[] =
+	"Usage: ipcx request URI MESSAGE [-t MS] [--wait] [--format text|hex|json|raw]\n"
+	"\n"
+	"Send MESSAGE and print the one reply.  URI must be two-way: unix:, tcp:\n"
+	"(which connect to a server) or pipe:RFD,WFD.  Put -- before a MESSAGE\n"
+	"that starts with '-'.\n"
+	"\n"
+	"  -t, --timeout MS  give up after MS milliseconds for the whole exchange\n"
+	"      --wait        wait (within -t) for the server to appear\n"
+	"  -f, --format F    text (default), hex, json or raw, as for `ipcx recv`\n"
+	"  -h, --help        this help\n"
+	"\n"
+	"Exit status: 0 a reply was printed; 1 failure (e.g. the server hung up\n"
+	"without replying); 2 usage error; 3 the -t deadline passed; 4 no such\n"
+	"channel, or nobody listening; 128+N ended by signal N.\n";
+
+static int
+request_run(const struct cli_uri *u, const char *msg, enum cli_format fmt,
+            struct cli_deadline *dl, bool wait)
+{
+	struct ipcx_msg_info info;
+	struct cli_buf b;
+	ipcx_chan *ch;
+	ssize_t r;
+	int rc, status = CLI_FAIL;
+
+	rc = cli_join(u, dl, wait, &ch);
+	if (rc < 0)
+		return cli_open_failed("request", u, dl, rc);
+	if (cli_buf_init(&b, ch) < 0) {
+		ipcx_close(ch);
+		cli_say("request", u->text, "out of memory");
+		return CLI_FAIL;
+	}
+	cli_watch(ch);
+	for (;;) {
+		if (cli_signalled()) {
+			status = cli_signal_status();
+			goto out;
+		}
+		if (cli_deadline_passed(dl))
+			goto deadline;
+		rc = ipcx_send(ch, msg, strlen(msg), cli_deadline_left(dl));
+		if (rc == 0)
+			break;
+		if (rc == -ECANCELED)
+			continue;
+		if ((rc == -ETIMEDOUT || rc == -EAGAIN) && dl->set)
+			goto deadline;
+		cli_error("request", u->text, rc, ch, "request not sent");
+		status = cli_status(rc);
+		goto out;
+	}
+	for (;;) {
+		if (cli_signalled()) {
+			status = cli_signal_status();
+			goto out;
+		}
+		r = ipcx_recv_info(ch, b.data, b.cap, &info, cli_deadline_left(dl));
+		if (r >= 0)
+			break;
+		if (r == -ECANCELED)
+			continue;
+		if (r == -EMSGSIZE && cli_buf_grow(&b) == 0)
+			continue;
+		if ((r == -ETIMEDOUT || r == -EAGAIN) && dl->set)
+			goto deadline;
+		if (r == IPCX_EOF) {
+			cli_say("request", u->text, "the peer hung up without replying");
+			goto out;
+		}
+		cli_error("request", u->text, (int)r, ch, "%s",
+		          cli_hint("request", u->text, (int)r) ? cli_hint("request", u->text, (int)r)
+		                                              : "");
+		status = cli_status((int)r);
+		goto out;
+	}
+	rc = cli_emit(fmt, b.data, (size_t)r, &info);
+	if (rc == 0)
+		status = CLI_OK;
+	else if (rc == -EPIPE)
+		status = CLI_STDOUT_GONE;
+	else if (rc == -EINTR)
+		status = cli_signal_status();
+	else
+		cli_say("request", u->text, "writing standard output: %s", strerror(-rc));
+	goto out;
+deadline:
+	cli_say("request", u->text, "the -t deadline passed before the reply came");
+	status = CLI_DEADLINE;
+out:
+	cli_unwatch(ch);
+	ipcx_close(ch);
+	cli_buf_fini(&b);
+	return status;
+}
+
+int
+cli_request_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum cli_format fmt = CLI_FMT_TEXT;
+	struct cli_deadline dl;
+	struct cli_uri u;
+	bool wait = false;
+	long ms = -1;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (cli_parse_long(optarg, 86400000L * 365, &ms) < 0)
+				return cli_usage("request", "-t wants milliseconds, not '%s'", optarg);
+			break;
+		case 'w':
+			wait = true;
+			break;
+		case 'f':
+			if (cli_parse_format(optarg, &fmt) < 0)
+				return cli_usage("request",
+				                 "--format is text, hex, json or raw, not '%s'", optarg);
+			break;
+		case 'h':
+			fputs(request_help, stdout);
+			return CLI_OK;
+		default:
+			return cli_bad_option("request", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("request", "missing URI");
+	if (optind + 1 >= argc)
+		return cli_usage("request", "missing MESSAGE");
+	if (optind + 2 < argc)
+		return cli_usage("request", "one MESSAGE only ('%s' is one too many)",
+		                 argv[optind + 2]);
+	rc = cli_uri_parse("request", argv[optind], &u);
+	if (rc != 0)
+		return rc;
+	if (!u.two_way)
+		return cli_usage("request", "%s: a %s: channel is one-way; request needs unix:, "
+		                            "tcp: or pipe:RFD,WFD",
+		                 u.text, u.scheme);
+	cli_deadline_start(&dl, ms);
+	return request_run(&u, argv[optind + 1], fmt, &dl, wait);
+}
