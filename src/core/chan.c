@@ -53,6 +53,7 @@ chan_new(const struct ipcx_transport *tp, struct ipcx_chan **ret)
 	ch->tp = tp;
 	ch->rfd = ch->wfd = -1;
 	ch->registry_fd = -1;
+	ch->poll_fd = ch->ready_fd = -1;
 	ch->mode = 0600;
 	ch->opener_pid = getpid();
 	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -79,6 +80,8 @@ chan_free(struct ipcx_chan *ch, bool remove)
 		(void)unlink(ch->registry_path);
 	ipcx__close(ch->registry_fd);
 	ipcx__close(ch->wake_fd);
+	ipcx__close(ch->poll_fd);
+	ipcx__close(ch->ready_fd);
 	free(ch->registry_path);
 	free(ch->rx.data);
 	free(ch->tx_tail);
@@ -446,11 +449,19 @@ ipcx_wake(ipcx_chan *ch)
 int
 ipcx_pollfd(ipcx_chan *ch)
 {
+	int fd;
+
 	if (ch == NULL)
 		return -EINVAL;
 	if (ch->tp->t_ops->c_pollfd != NULL)
-		return ch->tp->t_ops->c_pollfd(ch);
-	return ch->rfd >= 0 ? ch->rfd : -ENOTSUP;
+		fd = ch->tp->t_ops->c_pollfd(ch);
+	else
+		fd = ch->rfd >= 0 ? ch->rfd : -ENOTSUP;
+	/* A framed stream may hold whole messages in ch->rx that its
+	 * descriptor no longer announces (raw framing never buffers). */
+	if (fd < 0 || !ch->stream || ch->listening || ch->framing == IPCX_FRAMING_RAW)
+		return fd;
+	return ipcx__frame_pollfd(ch, fd);
 }
 
 int

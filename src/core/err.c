@@ -39,14 +39,30 @@
 	XX(ENETUNREACH, "network unreachable")                                        \
 	XX(EBADF, "bad descriptor")
 
-static __thread char unknown_buf[64];
+/*
+ * Unknown codes are formatted into a small ring of thread-local buffers, so
+ * that a name and a sentence, or two names, asked for in one printf are all
+ * still valid when it runs.
+ */
+#define UNKNOWN_SLOTS 4
+static __thread char unknown_buf[UNKNOWN_SLOTS][64];
+static __thread unsigned unknown_next;
+
+static char *
+unknown_slot(void)
+{
+	return unknown_buf[unknown_next++ % UNKNOWN_SLOTS];
+}
 
 const char *
 ipcx_errname(int err)
 {
+	char *buf;
+
 	if (err == IPCX_EOF)
 		return "IPCX_EOF";
-	switch (-err) {
+	/* -INT_MIN would overflow: negate only what can be an errno. */
+	switch (err < 0 && err > IPCX_EOF ? -err : 0) {
 #define XX(code, msg) \
 	case code:    \
 		return #code;
@@ -60,18 +76,21 @@ ipcx_errname(int err)
 		if (n != NULL)
 			return n;
 	}
-	snprintf(unknown_buf, sizeof(unknown_buf), "E%d", err);
-	return unknown_buf;
+	buf = unknown_slot();
+	snprintf(buf, sizeof(unknown_buf[0]), "E%d", err);
+	return buf;
 }
 
 const char *
 ipcx_strerror(int err)
 {
+	char *buf;
+
 	if (err == IPCX_EOF)
 		return "end of channel: every peer has gone";
 	if (err >= 0)
 		return "success";
-	switch (-err) {
+	switch (err > IPCX_EOF ? -err : 0) {
 #define XX(code, msg) \
 	case code:    \
 		return msg;
@@ -85,8 +104,9 @@ ipcx_strerror(int err)
 		if (d != NULL)
 			return d;
 	}
-	snprintf(unknown_buf, sizeof(unknown_buf), "unknown error %d", err);
-	return unknown_buf;
+	buf = unknown_slot();
+	snprintf(buf, sizeof(unknown_buf[0]), "unknown error %d", err);
+	return buf;
 }
 
 const char *

@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -216,6 +217,8 @@ ipcx__frame_flush(struct ipcx_chan *ch, int64_t deadline)
 		rc = r == 0 ? -EPIPE : (int)r;
 		if (rc == -EAGAIN && deadline == IPCX_DEADLINE_NOW)
 			return -EAGAIN; /* still pending; the new message waits */
+		if (rc == -ECANCELED || rc == -EINTR)
+			return rc; /* woken: the rest stays pending, the channel whole */
 		chan_break(ch);
 		return -EPIPE;
 	}
@@ -347,9 +350,9 @@ fill_stream_info(const struct ipcx_chan *ch, struct ipcx_msg_info *info)
 	info->fields |= IPCX_INFO_PID | IPCX_INFO_UID;
 }
 
-ssize_t
-ipcx__frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
-                 int64_t deadline)
+static ssize_t
+frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
+           int64_t deadline)
 {
 	struct ipcx_rxbuf *rx = &ch->rx;
 	size_t scanned = 0;
@@ -408,4 +411,78 @@ ipcx__frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_in
 			return r;
 		rx->end += (size_t)r;
 	}
+}
+
+/* ---- readiness -------------------------------------------------------- */
+
+/*
+ * One read may bring several messages into ch->rx; the stream's descriptor
+ * then no longer says that they wait, and a program that polls it before
+ * each receive would never come back for them.  So once ipcx_pollfd has
+ * been asked for (programs that never poll pay nothing), ready_fd is kept
+ * readable exactly while the next receive would return at once from ch->rx,
+ * and ipcx_pollfd gives out an epoll set of the stream and ready_fd.
+ */
+static void
+rx_ready_update(struct ipcx_chan *ch)
+{
+	struct ipcx_rxbuf *rx = &ch->rx;
+	struct ipcx_frame f;
+	uint64_t v = 1;
+	bool ready;
+
+	if (ch->ready_fd < 0)
+		return;
+	ready = rx->eof || (rx->end > rx->start &&
+	                    ipcx__frame_decode(ch->framing, ch->max, rx->data + rx->start,
+	                                       rx->end - rx->start, 0, rx->eof, &f) != 0);
+	if (ready == ch->rx_ready)
+		return;
+	if (ready)
+		(void)!write(ch->ready_fd, &v, sizeof(v));
+	else
+		(void)!read(ch->ready_fd, &v, sizeof(v));
+	ch->rx_ready = ready;
+}
+
+int
+ipcx__frame_pollfd(struct ipcx_chan *ch, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep, ready, err;
+
+	if (ch->poll_fd >= 0)
+		return ch->poll_fd;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ep = ep < 0 ? -errno : ipcx__fd_above_stdio(ep);
+	if (ep < 0)
+		return ep;
+	ready = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ready = ready < 0 ? -errno : ipcx__fd_above_stdio(ready);
+	if (ready < 0) {
+		ipcx__close(ep);
+		return ready;
+	}
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, ready, &ev) < 0) {
+		err = -errno;
+		ipcx__close(ep);
+		ipcx__close(ready);
+		return err;
+	}
+	ch->poll_fd = ep;
+	ch->ready_fd = ready;
+	ch->rx_ready = false;
+	rx_ready_update(ch);
+	return ep;
+}
+
+ssize_t
+ipcx__frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
+                 int64_t deadline)
+{
+	ssize_t r = frame_recv(ch, buf, cap, info, deadline);
+
+	rx_ready_update(ch);
+	return r;
 }

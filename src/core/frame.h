@@ -39,6 +39,11 @@ int ipcx__frame_send(struct ipcx_chan *ch, const void *buf, size_t len, int64_t 
 ssize_t ipcx__frame_recv(struct ipcx_chan *ch, void *buf, size_t cap,
                          struct ipcx_msg_info *info, int64_t deadline);
 
+/* ipcx_pollfd of a framed stream whose stream descriptor is fd: a
+ * descriptor readable while fd is, or while a whole message waits in ch->rx.
+ * Returns it (owned by the channel) or an error. */
+int ipcx__frame_pollfd(struct ipcx_chan *ch, int fd);
+
 /* Try once, without blocking, to finish a frame a timeout-0 send started.
  * Returns 0 when nothing is left pending. */
 int ipcx__frame_flush(struct ipcx_chan *ch, int64_t deadline);

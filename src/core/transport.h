@@ -72,6 +72,10 @@ struct ipcx_chan {
 	bool broken;             /* a started frame could not be finished: -EPIPE */
 	int broken_err;          /* what later receives answer once broken */
 	struct ipcx_rxbuf rx;    /* framed receive buffer */
+	int poll_fd;             /* framed stream: what ipcx_pollfd gives out (an epoll
+	                          * set of the stream and ready_fd), made on first use; -1 */
+	int ready_fd;            /* eventfd readable while rx holds a whole message; -1 */
+	bool rx_ready;           /* ready_fd is signalled */
 	uint8_t *tx_tail;        /* unsent rest of a frame started by a timeout-0 send */
 	size_t tx_tail_len;
 	size_t tx_tail_off;

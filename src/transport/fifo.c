@@ -228,27 +228,36 @@ fifo_chan_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_
 	size_t total = 0;
 	ssize_t r;
 	int i, rc;
+	/* Holding the lock on entry means an earlier call wrote part of this
+	 * frame: its rest must never go to another receiver. */
+	bool mid_frame = f->locked;
 
-	rc = fifo_open_writer(ch, deadline);
-	if (rc < 0)
-		return rc;
 	for (i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
-	if (!f->locked && ch->max > FIFO_DEFAULT_MAX && total > PIPE_BUF) {
-		rc = fifo_lock(ch, deadline);
+	for (;;) {
+		rc = fifo_open_writer(ch, deadline);
 		if (rc < 0)
 			return rc;
-		f->locked = true;
-	}
-	r = ipcx__fd_send(ch, iov, iovcnt, deadline);
-	if (f->locked && (r < 0 || (size_t)r == total) && r != -EAGAIN && r != -ETIMEDOUT)
-		fifo_unlock(ch);
-	if (r == -EPIPE && !f->locked) {
-		/* The receiver left.  Close, so the next send waits for a new one. */
+		if (!f->locked && ch->max > FIFO_DEFAULT_MAX && total > PIPE_BUF) {
+			rc = fifo_lock(ch, deadline);
+			if (rc < 0)
+				return rc;
+			f->locked = true;
+		}
+		r = ipcx__fd_send(ch, iov, iovcnt, deadline);
+		if (f->locked && (r < 0 || (size_t)r == total) && r != -EAGAIN &&
+		    r != -ETIMEDOUT)
+			fifo_unlock(ch);
+		if (r != -EPIPE || f->locked)
+			return r;
+		/* The receiver left, and nothing of this write went out.  Close;
+		 * unless a frame was cut, wait for a new receiver: DESIGN.md, "a
+		 * sender with no receiver waits until its deadline". */
 		ipcx__close(ch->wfd);
 		ch->wfd = -1;
+		if (mid_frame)
+			return r;
 	}
-	return r;
 }
 
 static ssize_t
