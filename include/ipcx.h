@@ -249,6 +249,8 @@ IPCX_API const char *ipcx_errname(int err);
  * ipcx_errmsg - a sentence about the last failure on ch that the result code
  * alone cannot say ("frame length 4294967295 exceeds max=16777216; is the
  * peer using framing=line or raw?"), or "".  Valid until the next call on ch.
+ * ipcx_errmsg(NULL) says the same of the calling thread's last failed
+ * ipcx_create() or ipcx_join() ("a live server holds /run/app.sock").
  */
 IPCX_API const char *ipcx_errmsg(ipcx_chan *ch);
 

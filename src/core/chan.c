@@ -211,6 +211,10 @@ chan_register(struct ipcx_chan *ch)
 	ch->registry_fd = fd < 0 ? -1 : fd;
 }
 
+/* What the last failed ipcx_create/ipcx_join of this thread could say
+ * beyond its code: there is no channel left to ask (ipcx_errmsg(NULL)). */
+static __thread char open_errmsg[sizeof(((struct ipcx_chan *)0)->errmsg)];
+
 static int
 chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 {
@@ -221,6 +225,7 @@ chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 	int64_t deadline = IPCX_DEADLINE_NEVER;
 	int rc;
 
+	open_errmsg[0] = '\0';
 	if (ret_ch == NULL || text == NULL || (flags & ~OPEN_FLAGS) != 0)
 		return -EINVAL;
 	if (!create && (flags & (IPCX_EXCL | IPCX_KEEP)))
@@ -261,6 +266,7 @@ fail:
 	/* Nothing this call made may outlive it; nothing it did not make may
 	 * be removed: c_close(remove=false) releases descriptors only, so the
 	 * transport must undo a half-made object itself. */
+	snprintf(open_errmsg, sizeof(open_errmsg), "%s", ch->errmsg);
 	ch->role = 0;
 	chan_free(ch, false);
 	return rc;
@@ -495,7 +501,7 @@ ipcx_stat(ipcx_chan *ch, struct ipcx_stat *st)
 const char *
 ipcx_errmsg(ipcx_chan *ch)
 {
-	return ch != NULL ? ch->errmsg : "";
+	return ch != NULL ? ch->errmsg : open_errmsg;
 }
 
 /* ---- unlink, zero-copy, signals --------------------------------------- */

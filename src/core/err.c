@@ -61,6 +61,8 @@ ipcx_errname(int err)
 
 	if (err == IPCX_EOF)
 		return "IPCX_EOF";
+	if (err >= 0)
+		return "OK";
 	/* -INT_MIN would overflow: negate only what can be an errno. */
 	switch (err < 0 && err > IPCX_EOF ? -err : 0) {
 #define XX(code, msg) \

@@ -401,8 +401,10 @@ frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *in
 			want = f.need - (rx->end - rx->start);
 		if (rx_reserve(rx, want) < 0)
 			return -ENOMEM;
-		r = ch->tp->t_ops->c_recv(ch, rx->data + rx->end, rx->cap - rx->end, NULL,
-		                          deadline);
+		want = rx->cap - rx->end;
+		if (ch->rx_exact)
+			want = ch->framing == IPCX_FRAMING_LEN ? f.need - (rx->end - rx->start) : 1;
+		r = ch->tp->t_ops->c_recv(ch, rx->data + rx->end, want, NULL, deadline);
 		if (r == IPCX_EOF) {
 			rx->eof = true;
 			continue;

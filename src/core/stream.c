@@ -49,7 +49,11 @@ ipcx__wait_fd(struct ipcx_chan *ch, int fd, short events, int64_t deadline)
 			if (errno == EINTR) {
 				if (ch->flags & IPCX_INTERRUPTIBLE)
 					return -EINTR;
-				continue; /* the deadline is absolute: nothing to adjust */
+				/* The deadline is absolute: nothing to adjust; but a
+				 * storm of signals must not outlast it. */
+				if (ipcx__deadline_left(deadline, &ts) == 0)
+					return ipcx__deadline_error(deadline);
+				continue;
 			}
 			return -errno;
 		}

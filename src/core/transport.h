@@ -4,7 +4,7 @@
  *
  * A transport is one file in src/transport/ exporting one
  * `const struct ipcx_transport ipcx__<scheme>_transport`, listed in
- * src/core/registry.c.  The core owns everything that is the same for all
+ * src/core/transports.c.  The core owns everything that is the same for all
  * mechanisms: URI parsing and key checks, deadlines, the open/closed state,
  * the framing of byte streams, wake-ups, the object registry.  A transport
  * owns only what is true of its mechanism.
@@ -60,6 +60,10 @@ struct ipcx_chan {
 	bool fd_is_socket;       /* send with MSG_NOSIGNAL; no SIGPIPE guard needed */
 	bool fd_blocking;        /* fds are in blocking mode (adopted): poll before I/O */
 	bool listening;          /* a socket that only accepts */
+	bool rx_exact;           /* read no byte beyond the message being received:
+	                          * the stream outlives this receiver (a FIFO, an
+	                          * inherited descriptor), and bytes read ahead would
+	                          * be lost to whoever reads next */
 	bool multi_writer;       /* several unrelated writers share the stream (FIFO):
 	                          * a framing error flushes instead of breaking */
 	size_t max;              /* largest message; the core sets it from "max=" before

@@ -15,10 +15,15 @@
  *    atomic: senders never interleave and a sender killed mid-call cannot
  *    tear the stream.
  *  - With a larger "max=", ipcx senders take an OFD write lock on the FIFO
- *    for the whole frame, so they serialise among themselves; a sender
- *    killed in the middle of such a frame leaves a torn frame that the
- *    receiver reports as -EPROTO (and then flushes).  Non-ipcx writers do
- *    not take the lock.
+ *    for the whole frame, so they serialise among themselves.  A sender
+ *    killed (or stopped by its deadline) in the middle of such a frame
+ *    corrupts the stream: the receiver may deliver a message spliced from
+ *    the torn frame and the next sender's bytes before the framing shows
+ *    the damage (-EPROTO, then a flush).  Non-ipcx writers do not take the
+ *    lock.  ipcx-fifo(7) says so.
+ *  - The receiver reads exactly one frame at a time (header, then payload),
+ *    never ahead: the FIFO outlives any one receiver, and messages read
+ *    ahead by a receiver that then closes would be lost to the next.
  * Both ends open the node they find at PATH; the creator makes it with
  * mkfifo(3), which never follows a symbolic link, then checks by fstat that
  * what it opened is that FIFO before setting its mode.
@@ -71,6 +76,7 @@ fifo_setup(struct ipcx_chan *ch)
 	snprintf(f->path, sizeof(f->path), "%s", ch->uri.address);
 	ch->stream = true;
 	ch->multi_writer = true;
+	ch->rx_exact = true;
 	if (ch->max == 0)
 		ch->max = FIFO_DEFAULT_MAX;
 	return 0;

@@ -151,6 +151,10 @@ pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
 		ch->wfd = rc;
 	}
 	ch->stream = true;
+	/* An inherited descriptor is shared: whoever reads it after us (the
+	 * next command in a shell script) must find the messages we did not
+	 * take.  A socket may be read ahead: its peer is this channel's. */
+	ch->rx_exact = !ch->fd_is_socket;
 	return 0;
 }
 
