@@ -128,6 +128,22 @@ struct ipcx_stat {
 IPCX_API int ipcx_create(ipcx_chan **ret_ch, const char *uri, unsigned flags);
 
 /*
+ * ipcx_uri_check - is uri one that ipcx_create/ipcx_join could accept as
+ * written?  Checks everything those calls check before they touch anything:
+ * the syntax, a known scheme, "//" (tcp: only), that every key is one the
+ * scheme takes, every value in range, and the scheme's own address form
+ * (a unix: path that fits sun_path, tcp:HOST:PORT, pipe:FD or pipe:RFD,WFD).
+ * Creates, opens and looks up nothing, so it says nothing of whether the
+ * object exists.  An empty address passes where ipcx_pair takes one
+ * ("pipe:", "unix:?type=dgram"); a valid URI of a scheme not built yet
+ * passes too (opening it is then -ENOTSUP).  Returns 0, or -EINVAL, or
+ * -ENAMETOOLONG (an address the mechanism cannot hold, as ipcx_create would
+ * say), or -ENOMEM; on failure ipcx_errmsg(NULL) says why ("invalid URI:
+ * unknown key 'foo' for fifo:").
+ */
+IPCX_API int ipcx_uri_check(const char *uri);
+
+/*
  * ipcx_join - open an existing channel.  For sockets this connects.
  * Returns 0 and sets *ret_ch, or -EINVAL, -ENOENT (no such object),
  * -ECONNREFUSED (nobody listens), -ETIMEDOUT (tcp connect), -EACCES, -ENOTSUP.
@@ -249,8 +265,11 @@ IPCX_API const char *ipcx_errname(int err);
  * ipcx_errmsg - a sentence about the last failure on ch that the result code
  * alone cannot say ("frame length 4294967295 exceeds max=16777216; is the
  * peer using framing=line or raw?"), or "".  Valid until the next call on ch.
- * ipcx_errmsg(NULL) says the same of the calling thread's last failed
- * ipcx_create() or ipcx_join() ("a live server holds /run/app.sock").
+ * ipcx_errmsg(NULL) says the same of the calling thread's last call of
+ * ipcx_create(), ipcx_join(), ipcx_pair(), ipcx_unlink() or ipcx_uri_check()
+ * ("a live server holds /run/app.sock"); each of them clears it first.  A
+ * refused URI reads "invalid URI: " and the reason ("invalid URI: a '%' must
+ * be followed by two hex digits").
  */
 IPCX_API const char *ipcx_errmsg(ipcx_chan *ch);
 

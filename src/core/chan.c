@@ -27,7 +27,15 @@
 
 #define IPCX_DEFAULT_MAX ((size_t)16 << 20)
 #define IPCX_MAX_LIMIT ((size_t)1 << 30)
+#define IPCX_TIMEOUT_LIMIT 86400000ul /* timeout=: a day, in milliseconds */
 #define OPEN_FLAGS (IPCX_EXCL | IPCX_KEEP | IPCX_INTERRUPTIBLE)
+
+/*
+ * What the last failed call of this thread that had no channel to hold it
+ * (ipcx_create/ipcx_join, whose channel is gone; ipcx_pair, ipcx_unlink,
+ * ipcx_uri_check) could say beyond its code: ipcx_errmsg(NULL).
+ */
+static __thread char open_errmsg[sizeof(((struct ipcx_chan *)0)->errmsg)];
 
 void
 ipcx__set_errmsg(struct ipcx_chan *ch, const char *fmt, ...)
@@ -35,8 +43,25 @@ ipcx__set_errmsg(struct ipcx_chan *ch, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ch->errmsg, sizeof(ch->errmsg), fmt, ap);
+	if (ch != NULL)
+		vsnprintf(ch->errmsg, sizeof(ch->errmsg), fmt, ap);
+	else
+		vsnprintf(open_errmsg, sizeof(open_errmsg), fmt, ap);
 	va_end(ap);
+}
+
+int
+ipcx__uri_invalid(int err, const char *fmt, ...)
+{
+	static const char prefix[] = "invalid URI: ";
+	va_list ap;
+
+	memcpy(open_errmsg, prefix, sizeof(prefix));
+	va_start(ap, fmt);
+	vsnprintf(open_errmsg + sizeof(prefix) - 1, sizeof(open_errmsg) - sizeof(prefix) + 1,
+	          fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 /* ---- channel allocation and teardown ---------------------------------- */
@@ -120,49 +145,125 @@ key_allowed(const struct ipcx_transport *tp, const char *key)
 	return false;
 }
 
+/* "pipe:, fifo:, ..." - every scheme, or those that accept "//" (want_slash). */
+static void
+scheme_list(char *out, size_t outlen, bool want_slash)
+{
+	const struct ipcx_transport *const *t;
+	size_t o = 0;
+	int n;
+
+	out[0] = '\0';
+	for (t = ipcx__transports; *t != NULL && o < outlen; t++) {
+		if (want_slash && !(*t)->t_double_slash)
+			continue;
+		n = snprintf(out + o, outlen - o, "%s%s:", o ? ", " : "", (*t)->t_scheme);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
 /*
- * Parse text and check everything the core can check before any object is
- * touched: scheme, "//", address presence, that every key is one the
- * transport takes, and the values of the common keys.
+ * The one check of a URI: parse text and check everything that can be
+ * checked before any object is touched - the syntax, a known scheme, "//",
+ * an address where one is needed, that every key is one the transport
+ * takes, the values of the common keys - then the transport's c_check for
+ * its own keys and its address form.  Every refusal leaves its reason for
+ * ipcx_errmsg(NULL).  On success *uri is the caller's to finish.
  */
 static int
 uri_resolve(const char *text, struct ipcx_uri *uri, const struct ipcx_transport **ret_tp)
 {
 	const struct ipcx_transport *tp;
+	const char *why = NULL;
+	char list[120];
 	int rc, i;
 
-	rc = ipcx__uri_parse(text, uri);
+	rc = ipcx__uri_parse(text, uri, &why);
+	if (rc == -EINVAL)
+		return ipcx__uri_invalid(rc, "%s", why != NULL ? why : "malformed");
 	if (rc < 0)
 		return rc;
 	tp = ipcx__transport_find(uri->scheme, strlen(uri->scheme));
-	rc = -EINVAL;
-	if (tp == NULL)
+	if (tp == NULL) {
+		scheme_list(list, sizeof(list), false);
+		rc = ipcx__uri_invalid(-EINVAL, "unknown scheme '%s' (known: %s)", uri->scheme,
+		                       list);
 		goto fail;
-	if (uri->double_slash && !tp->t_double_slash)
+	}
+	if (uri->double_slash && !tp->t_double_slash) {
+		scheme_list(list, sizeof(list), true);
+		rc = ipcx__uri_invalid(-EINVAL, "'//' is accepted for %s only", list);
 		goto fail;
-	if (uri->address_len == 0 && !tp->t_address_optional)
+	}
+	if (uri->address_len == 0 && !tp->t_address_optional) {
+		rc = ipcx__uri_invalid(-EINVAL, "the address after '%s:' is empty", tp->t_scheme);
 		goto fail;
+	}
 	for (i = 0; i < uri->nparams; i++) {
 		const char *k = uri->params[i].key, *v = uri->params[i].value;
 		unsigned long ul;
 		size_t sz;
 
-		if (!key_allowed(tp, k))
+		rc = -EINVAL;
+		if (!key_allowed(tp, k)) {
+			ipcx__uri_invalid(rc, "unknown key '%.40s' for %s:", k, tp->t_scheme);
 			goto fail;
-		if (strcmp(k, "mode") == 0 && ipcx__parse_ulong(v, 8, 0777, &ul) < 0)
+		}
+		if (strcmp(k, "mode") == 0 && ipcx__parse_ulong(v, 8, 0777, &ul) < 0) {
+			ipcx__uri_invalid(rc, "mode must be octal, at most 0777");
 			goto fail;
+		}
 		if (strcmp(k, "max") == 0 &&
-		    (ipcx__parse_size(v, IPCX_MAX_LIMIT, &sz) < 0 || sz == 0))
+		    (ipcx__parse_size(v, IPCX_MAX_LIMIT, &sz) < 0 || sz == 0)) {
+			ipcx__uri_invalid(rc, "max must be a size from 1 to 1G (K, M, G: powers "
+			                      "of two)");
 			goto fail;
+		}
 		if (strcmp(k, "framing") == 0 && strcmp(v, "len") != 0 &&
-		    strcmp(v, "line") != 0 && strcmp(v, "raw") != 0)
+		    strcmp(v, "line") != 0 && strcmp(v, "raw") != 0) {
+			ipcx__uri_invalid(rc, "framing must be len, line or raw");
 			goto fail;
+		}
+		if (strcmp(k, "timeout") == 0 &&
+		    ipcx__parse_ulong(v, 10, IPCX_TIMEOUT_LIMIT, &ul) < 0) {
+			ipcx__uri_invalid(rc, "timeout must be milliseconds, at most %lu",
+			                  IPCX_TIMEOUT_LIMIT);
+			goto fail;
+		}
+	}
+	if (tp->t_ops->c_check != NULL) {
+		open_errmsg[0] = '\0';
+		rc = tp->t_ops->c_check(uri);
+		if (rc < 0) {
+			/* A check that forgot its reason still gets one. */
+			if (open_errmsg[0] == '\0')
+				ipcx__uri_invalid(rc, "the %s: address or a value is malformed",
+				                  tp->t_scheme);
+			goto fail;
+		}
 	}
 	*ret_tp = tp;
 	return 0;
 fail:
 	ipcx__uri_fini(uri);
 	return rc;
+}
+
+int
+ipcx_uri_check(const char *text)
+{
+	const struct ipcx_transport *tp;
+	struct ipcx_uri uri;
+	int rc;
+
+	open_errmsg[0] = '\0';
+	rc = uri_resolve(text, &uri, &tp);
+	if (rc < 0)
+		return rc;
+	ipcx__uri_fini(&uri);
+	return 0;
 }
 
 /* Fill a fresh channel's core fields from its URI. */
@@ -211,10 +312,6 @@ chan_register(struct ipcx_chan *ch)
 	ch->registry_fd = fd < 0 ? -1 : fd;
 }
 
-/* What the last failed ipcx_create/ipcx_join of this thread could say
- * beyond its code: there is no channel left to ask (ipcx_errmsg(NULL)). */
-static __thread char open_errmsg[sizeof(((struct ipcx_chan *)0)->errmsg)];
-
 static int
 chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 {
@@ -226,19 +323,25 @@ chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 	int rc;
 
 	open_errmsg[0] = '\0';
-	if (ret_ch == NULL || text == NULL || (flags & ~OPEN_FLAGS) != 0)
+	if (ret_ch == NULL || text == NULL) {
+		ipcx__set_errmsg(NULL, "%s is NULL", ret_ch == NULL ? "ret_ch" : "the URI");
 		return -EINVAL;
-	if (!create && (flags & (IPCX_EXCL | IPCX_KEEP)))
+	}
+	if ((flags & ~OPEN_FLAGS) != 0) {
+		ipcx__set_errmsg(NULL, "unknown flags 0x%x", flags & ~OPEN_FLAGS);
 		return -EINVAL;
+	}
+	if (!create && (flags & (IPCX_EXCL | IPCX_KEEP))) {
+		ipcx__set_errmsg(NULL, "IPCX_EXCL and IPCX_KEEP are for ipcx_create only");
+		return -EINVAL;
+	}
 	rc = uri_resolve(text, &uri, &tp);
 	if (rc < 0)
 		return rc;
+	/* uri_resolve checked the value. */
 	if ((v = ipcx__uri_get(&uri, "timeout")) != NULL) {
-		unsigned long ms;
-		if (ipcx__parse_ulong(v, 10, 86400000ul, &ms) < 0) {
-			ipcx__uri_fini(&uri);
-			return -EINVAL;
-		}
+		unsigned long ms = 0;
+		(void)ipcx__parse_ulong(v, 10, IPCX_TIMEOUT_LIMIT, &ms);
 		deadline = ipcx__deadline_from_ms(ms == 0 ? 0 : (int)ms);
 	}
 	rc = chan_new(tp, &ch);
@@ -266,7 +369,8 @@ fail:
 	/* Nothing this call made may outlive it; nothing it did not make may
 	 * be removed: c_close(remove=false) releases descriptors only, so the
 	 * transport must undo a half-made object itself. */
-	snprintf(open_errmsg, sizeof(open_errmsg), "%s", ch->errmsg);
+	if (ch->errmsg[0] != '\0')
+		snprintf(open_errmsg, sizeof(open_errmsg), "%s", ch->errmsg);
 	ch->role = 0;
 	chan_free(ch, false);
 	return rc;
@@ -295,7 +399,8 @@ chan_sibling(const struct ipcx_chan *proto, int role, struct ipcx_chan **ret)
 	if (rc < 0)
 		return rc;
 	ch->uri_text = strdup(proto->uri_text);
-	if (ch->uri_text == NULL || ipcx__uri_parse(proto->uri_text, &ch->uri) < 0) {
+	/* proto's URI passed uri_resolve: only memory can fail here. */
+	if (ch->uri_text == NULL || ipcx__uri_parse(proto->uri_text, &ch->uri, NULL) < 0) {
 		chan_free(ch, false);
 		return -ENOMEM;
 	}
@@ -346,12 +451,15 @@ ipcx_pair(const char *text, ipcx_chan **ret_a, ipcx_chan **ret_b)
 	struct ipcx_uri uri;
 	int rc;
 
+	open_errmsg[0] = '\0';
 	if (text == NULL || ret_a == NULL || ret_b == NULL)
 		return -EINVAL;
 	rc = uri_resolve(text, &uri, &tp);
 	if (rc < 0)
 		return rc;
 	if (tp->t_ops->c_pair == NULL) {
+		ipcx__set_errmsg(NULL, "ipcx_pair makes pipe: and unix: channels, not %s:",
+		                 tp->t_scheme);
 		ipcx__uri_fini(&uri);
 		return -ENOTSUP;
 	}
@@ -380,6 +488,8 @@ ipcx_pair(const char *text, ipcx_chan **ret_a, ipcx_chan **ret_b)
 	*ret_b = b;
 	return 0;
 fail:
+	if (a->errmsg[0] != '\0')
+		snprintf(open_errmsg, sizeof(open_errmsg), "%s", a->errmsg);
 	if (b != NULL)
 		chan_free(b, false);
 	chan_free(a, false);
@@ -514,6 +624,7 @@ ipcx_unlink(const char *text)
 	char canon[IPCX_URI_MAX], path[4200];
 	int rc;
 
+	open_errmsg[0] = '\0';
 	if (text == NULL)
 		return -EINVAL;
 	rc = uri_resolve(text, &uri, &tp);

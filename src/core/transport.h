@@ -5,7 +5,8 @@
  * A transport is one file in src/transport/ exporting one
  * `const struct ipcx_transport ipcx__<scheme>_transport`, listed in
  * src/core/transports.c.  The core owns everything that is the same for all
- * mechanisms: URI parsing and key checks, deadlines, the open/closed state,
+ * mechanisms: URI parsing and key checks (the transport's c_check adds its
+ * own keys' values and its address form), deadlines, the open/closed state,
  * the framing of byte streams, wake-ups, the object registry.  A transport
  * owns only what is true of its mechanism.
  *
@@ -94,23 +95,38 @@ struct ipcx_chan {
 	char errmsg[200];        /* detail of the last failure, for ipcx_errmsg() */
 };
 
-/* Record a sentence about the last failure (what the code alone cannot say). */
+/*
+ * Record a sentence about the last failure (what the code alone cannot say).
+ * ch NULL: the calling thread's sentence for a call that has no channel to
+ * hold it (c_check, c_unlink), which ipcx_errmsg(NULL) returns.
+ */
 void ipcx__set_errmsg(struct ipcx_chan *ch, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Refuse a URI: record "invalid URI: " and the reason for ipcx_errmsg(NULL),
+ * and return err (-EINVAL, or -ENAMETOOLONG for a name the mechanism cannot
+ * hold), so a check reads `return ipcx__uri_invalid(-EINVAL, "...");`.
+ */
+int ipcx__uri_invalid(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * The ops table.  `deadline` is an absolute CLOCK_MONOTONIC time from
  * core/deadline.h: IPCX_DEADLINE_NOW never blocks, IPCX_DEADLINE_NEVER waits
  * forever.  Blocking ops wait through ipcx__wait_fd(), which also returns
  * early for ipcx_wake() (-ECANCELED) and, on IPCX_INTERRUPTIBLE channels,
- * signals (-EINTR).  Every op may return -ENOMEM.
+ * signals (-EINTR).  Every op may return -ENOMEM.  Before any op that takes
+ * a URI runs, the core has parsed it, checked the scheme, the keys and the
+ * common values, and called c_check (last in the table) for the rest, so
+ * ipcx_uri_check() and the opening calls refuse the same URIs.
  */
 struct ipcx_chan_ops {
 	/*
 	 * c_create: make the named object and open it as its owner.  The URI is
-	 * parsed and its keys checked against t_keys; the transport checks the
-	 * values of its own keys first and returns -EINVAL before creating
-	 * anything.  Sets ch->rfd/wfd/stream/... as they apply.  On failure the
+	 * parsed, its keys checked against t_keys and the whole of it passed
+	 * c_check, so what is left to refuse with -EINVAL before creating
+	 * anything is what this call alone needs (an address where a pair
+	 * needs none).  Sets ch->rfd/wfd/stream/... as they apply.  On failure the
 	 * channel must still be releasable by c_close.  Required.
 	 * Errors: -EINVAL, -EEXIST, -EADDRINUSE, -EACCES, -ENAMETOOLONG.
 	 */
@@ -191,6 +207,22 @@ struct ipcx_chan_ops {
 	ssize_t (*c_borrow)(struct ipcx_chan *ch, const void **ret_ptr, size_t *ret_len,
 	                    int64_t deadline);
 	int (*c_release)(struct ipcx_chan *ch, const void *ptr);
+
+	/*
+	 * c_check: validate the transport's own keys and the address form;
+	 * touch nothing (no file, socket, descriptor or registry: it is what
+	 * ipcx_uri_check() runs); -EINVAL with a reason.  The core has already
+	 * parsed the URI and checked the scheme, "//", that every key is in
+	 * t_keys and the values of mode=, max=, framing= and timeout=.  An
+	 * empty address reaches c_check only where t_address_optional allows
+	 * it (ipcx_pair), and must then be accepted; c_create/c_join refuse it
+	 * themselves where they need one.  Give the reason with
+	 * ipcx__uri_invalid().  The checks c_create/c_join need call the same
+	 * functions, so each rule has one implementation.  NULL: nothing beyond
+	 * the core's checks (the planned schemes).
+	 * Errors: -EINVAL, -ENAMETOOLONG (an address the mechanism cannot hold).
+	 */
+	int (*c_check)(const struct ipcx_uri *uri);
 };
 
 /* Capability bits (t_caps). */

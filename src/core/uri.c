@@ -30,7 +30,7 @@ hexval(char c)
  * NUL would make two different URIs name the same object.
  */
 static int
-uri_decode(const char *src, size_t n, char *dst, size_t *ret_len)
+uri_decode(const char *src, size_t n, char *dst, size_t *ret_len, const char **why)
 {
 	size_t i, o = 0;
 
@@ -38,12 +38,20 @@ uri_decode(const char *src, size_t n, char *dst, size_t *ret_len)
 		char c = src[i];
 		if (c == '%') {
 			int hi, lo;
-			if (n - i < 3)
+			if (n - i < 3) {
+				*why = "a '%' must be followed by two hex digits";
 				return -EINVAL;
+			}
 			hi = hexval(src[i + 1]);
 			lo = hexval(src[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			if (hi < 0 || lo < 0) {
+				*why = "a '%' must be followed by two hex digits";
 				return -EINVAL;
+			}
+			if (hi == 0 && lo == 0) {
+				*why = "%00 (a NUL byte) cannot appear in a URI";
+				return -EINVAL;
+			}
 			dst[o++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else {
@@ -70,33 +78,52 @@ ipcx__uri_fini(struct ipcx_uri *uri)
 	memset(uri, 0, sizeof(*uri));
 }
 
+/* Stringify a macro's value, for the static reasons below. */
+#define URI_STR_(x) #x
+#define URI_STR(x) URI_STR_(x)
+
 int
-ipcx__uri_parse(const char *text, struct ipcx_uri *out)
+ipcx__uri_parse(const char *text, struct ipcx_uri *out, const char **ret_why)
 {
 	struct ipcx_uri uri;
 	const char *colon, *addr, *query, *p;
+	const char *why = "malformed";
 	size_t total, slen, alen, dlen;
 	char *w;
 	int rc;
 
-	if (text == NULL || out == NULL)
-		return -EINVAL;
-	total = strnlen(text, IPCX_URI_MAX + 1);
-	if (total > IPCX_URI_MAX)
-		return -EINVAL;
+	/* Every refusal below names its reason; one place hands it out. */
+#define URI_BAD(reason)                  \
+	do {                             \
+		why = (reason);          \
+		rc = -EINVAL;            \
+		goto fail;               \
+	} while (0)
 
 	memset(&uri, 0, sizeof(uri));
+	if (out == NULL)
+		URI_BAD("no place for the result (NULL)");
+	if (text == NULL)
+		URI_BAD("no URI (NULL)");
+	total = strnlen(text, IPCX_URI_MAX + 1);
+	if (total > IPCX_URI_MAX)
+		URI_BAD("longer than " URI_STR(IPCX_URI_MAX) " bytes");
+
 	colon = memchr(text, ':', total);
 	if (colon == NULL)
-		return -EINVAL;
+		URI_BAD("expected SCHEME:ADDRESS (e.g. fifo:/tmp/q, unix:@svc, "
+		        "tcp:127.0.0.1:9000)");
 	slen = (size_t)(colon - text);
-	if (slen == 0 || slen > IPCX_SCHEME_MAX)
-		return -EINVAL;
+	if (slen == 0)
+		URI_BAD("missing scheme before ':'");
+	if (slen > IPCX_SCHEME_MAX)
+		URI_BAD("a scheme is at most " URI_STR(IPCX_SCHEME_MAX) " characters");
 	for (p = text; p < colon; p++) {
 		char c = *p;
 		bool ok = (c >= 'a' && c <= 'z') || (p > text && c >= '0' && c <= '9');
 		if (!ok)
-			return -EINVAL;
+			URI_BAD("a scheme is lower-case letters and digits, starting with a "
+			        "letter");
 	}
 	memcpy(uri.scheme, text, slen);
 	uri.scheme[slen] = '\0';
@@ -109,17 +136,17 @@ ipcx__uri_parse(const char *text, struct ipcx_uri *out)
 	query = memchr(addr, '?', (size_t)(text + total - addr));
 	alen = (size_t)((query ? query : text + total) - addr);
 
+	/* An unescaped '&' before '?' is a typo, not a path. */
+	if (memchr(addr, '&', alen) != NULL)
+		URI_BAD("'&' in the address must be written %26");
+
 	/* Decoding never lengthens, so the input length bounds the storage. */
 	uri.storage = malloc(total + 1);
 	if (uri.storage == NULL)
 		return -ENOMEM;
 	w = uri.storage;
 
-	if (memchr(addr, '&', alen) != NULL) {
-		rc = -EINVAL; /* an unescaped '&' before '?' is a typo, not a path */
-		goto fail;
-	}
-	rc = uri_decode(addr, alen, w, &dlen);
+	rc = uri_decode(addr, alen, w, &dlen, &why);
 	if (rc < 0)
 		goto fail;
 	uri.address = w;
@@ -128,10 +155,8 @@ ipcx__uri_parse(const char *text, struct ipcx_uri *out)
 
 	if (query != NULL) {
 		const char *q = query + 1, *end = text + total;
-		if (q == end) {
-			rc = -EINVAL; /* "uri?" with nothing after it */
-			goto fail;
-		}
+		if (q == end)
+			URI_BAD("nothing after '?'");
 		while (q < end) {
 			const char *amp = memchr(q, '&', (size_t)(end - q));
 			const char *pend = amp ? amp : end;
@@ -139,44 +164,40 @@ ipcx__uri_parse(const char *text, struct ipcx_uri *out)
 			size_t klen, vlen;
 			int i;
 
-			if (eq == NULL || eq == q || uri.nparams == IPCX_URI_MAX_PARAMS) {
-				rc = -EINVAL;
-				goto fail;
-			}
+			if (eq == NULL || eq == q)
+				URI_BAD("parameters are KEY=VALUE, joined by '&'");
+			if (uri.nparams == IPCX_URI_MAX_PARAMS)
+				URI_BAD("more than " URI_STR(IPCX_URI_MAX_PARAMS) " parameters");
 			klen = (size_t)(eq - q);
-			for (p = q; p < eq; p++) {
-				if (!is_key_char(*p)) {
-					rc = -EINVAL;
-					goto fail;
-				}
-			}
+			for (p = q; p < eq; p++)
+				if (!is_key_char(*p))
+					URI_BAD("a key is lower-case letters, digits and '_'");
 			memcpy(w, q, klen);
 			w[klen] = '\0';
-			for (i = 0; i < uri.nparams; i++) {
-				if (strcmp(uri.params[i].key, w) == 0) {
-					rc = -EINVAL; /* a repeated key: which one wins would be a guess */
-					goto fail;
-				}
-			}
+			/* A repeated key: which one wins would be a guess. */
+			for (i = 0; i < uri.nparams; i++)
+				if (strcmp(uri.params[i].key, w) == 0)
+					URI_BAD("a key is given twice");
 			uri.params[uri.nparams].key = w;
 			w += klen + 1;
-			rc = uri_decode(eq + 1, (size_t)(pend - eq - 1), w, &vlen);
+			rc = uri_decode(eq + 1, (size_t)(pend - eq - 1), w, &vlen, &why);
 			if (rc < 0)
 				goto fail;
 			uri.params[uri.nparams].value = w;
 			w += vlen + 1;
 			uri.nparams++;
-			if (amp != NULL && amp + 1 == end) {
-				rc = -EINVAL; /* trailing '&' */
-				goto fail;
-			}
+			if (amp != NULL && amp + 1 == end)
+				URI_BAD("a trailing '&'");
 			q = amp ? amp + 1 : end;
 		}
 	}
+#undef URI_BAD
 	*out = uri;
 	return 0;
 fail:
 	free(uri.storage);
+	if (ret_why != NULL)
+		*ret_why = why;
 	return rc;
 }
 

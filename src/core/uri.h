@@ -29,10 +29,13 @@ struct ipcx_uri {
 /*
  * Parse text into *out.  Strict and total: any input of any length is
  * either accepted or answered -EINVAL (-ENOMEM if out of memory), reading
- * nothing past the terminating NUL.  Checks syntax only: which keys and
- * values a scheme accepts is checked by ipcx__uri_check().
+ * nothing past the terminating NUL.  Checks syntax only: which schemes,
+ * keys and values are accepted is checked by the core (uri_resolve() in
+ * chan.c) and the transport's c_check.  On -EINVAL, *ret_why (ret_why may
+ * be NULL) is a static phrase saying what is wrong, without the
+ * "invalid URI: " that the core puts before it.
  */
-int ipcx__uri_parse(const char *text, struct ipcx_uri *out);
+int ipcx__uri_parse(const char *text, struct ipcx_uri *out, const char **ret_why);
 void ipcx__uri_fini(struct ipcx_uri *uri);
 
 /* The value of key, or NULL. */

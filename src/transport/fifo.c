@@ -57,13 +57,16 @@ fifo_of(struct ipcx_chan *ch)
 	return (struct fifo_chan *)ch;
 }
 
+/* c_check: the path must fit PATH_MAX (f->path); touches nothing.  The
+ * core refused an empty one already (no t_address_optional). */
 static int
-fifo_check_path(const struct ipcx_uri *uri)
+fifo_chan_check(const struct ipcx_uri *uri)
 {
 	if (uri->address_len == 0)
-		return -EINVAL;
+		return ipcx__uri_invalid(-EINVAL, "fifo: needs a PATH");
 	if (uri->address_len >= PATH_MAX)
-		return -ENAMETOOLONG;
+		return ipcx__uri_invalid(-ENAMETOOLONG, "fifo path longer than %d bytes",
+		                         PATH_MAX - 1);
 	return 0;
 }
 
@@ -90,7 +93,7 @@ fifo_chan_create(struct ipcx_chan *ch)
 	bool made = true;
 	int rc, fd;
 
-	rc = fifo_check_path(&ch->uri);
+	rc = fifo_chan_check(&ch->uri);
 	if (rc < 0)
 		return rc;
 	fifo_setup(ch);
@@ -143,14 +146,14 @@ fifo_chan_join(struct ipcx_chan *ch, int64_t deadline)
 	int rc;
 
 	(void)deadline;
-	rc = fifo_check_path(&ch->uri);
+	rc = fifo_chan_check(&ch->uri);
 	if (rc < 0)
 		return rc;
 	fifo_setup(ch);
 	if (stat(f->path, &st) < 0)
 		return -errno;
 	if (!S_ISFIFO(st.st_mode)) {
-		ipcx__set_errmsg(ch, "%s is not a FIFO", f->path);
+		ipcx__set_errmsg(ch, "%s exists and is not a FIFO", f->path);
 		return -EINVAL;
 	}
 	f->dev = st.st_dev;
@@ -313,14 +316,16 @@ static int
 fifo_chan_unlink(const struct ipcx_uri *uri)
 {
 	struct stat st;
-	int rc = fifo_check_path(uri);
+	int rc = fifo_chan_check(uri);
 
 	if (rc < 0)
 		return rc;
 	if (lstat(uri->address, &st) < 0)
 		return -errno;
-	if (!S_ISFIFO(st.st_mode))
+	if (!S_ISFIFO(st.st_mode)) {
+		ipcx__set_errmsg(NULL, "%s exists and is not a FIFO", uri->address);
 		return -EINVAL;
+	}
 	return unlink(uri->address) < 0 ? -errno : 0;
 }
 
@@ -369,6 +374,7 @@ static const struct ipcx_chan_ops fifo_ops = {
 	.c_unlink = fifo_chan_unlink,
 	.c_stat = fifo_chan_stat,
 	.c_canonical = fifo_chan_canonical,
+	.c_check = fifo_chan_check,
 };
 
 static const char *const fifo_keys[] = { "mode", "max", "framing", NULL };

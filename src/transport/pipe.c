@@ -59,6 +59,42 @@ pipe_parse_fd(const char *s, size_t n, int *ret)
 }
 
 /*
+ * "FD" (*wfd = -1) or "RFD,WFD": the one check of a pipe: address, run by
+ * pipe_chan_check before anything is opened and by join, which keeps the
+ * numbers.  Says nothing of whether the descriptors are open.
+ */
+static int
+pipe_parse_addr(const char *addr, int *rfd, int *wfd)
+{
+	const char *comma = strchr(addr, ',');
+
+	*wfd = -1;
+	if (comma == NULL) {
+		if (pipe_parse_fd(addr, strlen(addr), rfd) == 0)
+			return 0;
+	} else if (pipe_parse_fd(addr, (size_t)(comma - addr), rfd) == 0 &&
+	           pipe_parse_fd(comma + 1, strlen(comma + 1), wfd) == 0) {
+		if (*rfd != *wfd)
+			return 0;
+		return ipcx__uri_invalid(-EINVAL, "pipe:RFD,WFD names two different "
+		                                  "descriptors");
+	}
+	return ipcx__uri_invalid(-EINVAL, "pipe: takes a descriptor number (pipe:0) or "
+	                                  "two (pipe:RFD,WFD)");
+}
+
+/* c_check: the address form; no address is ipcx_pair's. */
+static int
+pipe_chan_check(const struct ipcx_uri *uri)
+{
+	int rfd, wfd;
+
+	if (uri->address_len == 0)
+		return 0;
+	return pipe_parse_addr(uri->address, &rfd, &wfd);
+}
+
+/*
  * Take fd over for the given direction (O_RDONLY or O_WRONLY; O_RDWR for
  * one descriptor used both ways).  Returns the descriptor the channel uses.
  */
@@ -92,37 +128,44 @@ pipe_adopt(struct ipcx_chan *ch, int fd, int accmode)
 }
 
 static int
-pipe_check_mode(int fd, bool want_read, bool want_write)
+pipe_check_mode(struct ipcx_chan *ch, int fd, bool want_read, bool want_write)
 {
 	int fl = fcntl(fd, F_GETFL);
 
 	if (fl < 0)
 		return -errno; /* EBADF: nothing open at that number */
 	fl &= O_ACCMODE;
-	if (want_read && fl == O_WRONLY)
+	if (want_read && fl == O_WRONLY) {
+		ipcx__set_errmsg(ch, "descriptor %d is not open for reading", fd);
 		return -EINVAL;
-	if (want_write && fl == O_RDONLY)
+	}
+	if (want_write && fl == O_RDONLY) {
+		ipcx__set_errmsg(ch, "descriptor %d is not open for writing", fd);
 		return -EINVAL;
+	}
 	return fl;
 }
 
 static int
 pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
 {
-	const char *addr = ch->uri.address;
-	const char *comma = strchr(addr, ',');
 	int rfd, wfd, acc, rc;
 
 	(void)deadline;
-	if (comma == NULL) {
-		rc = pipe_parse_fd(addr, strlen(addr), &rfd);
-		if (rc < 0)
-			return rc;
-		/* The core opened this channel's wake-up eventfd just before the
-		 * join: a number the process was never given may now name it. */
-		if (rfd == ch->wake_fd)
-			return -EBADF;
-		acc = pipe_check_mode(rfd, false, false);
+	if (ch->uri.address_len == 0) {
+		ipcx__set_errmsg(ch, "invalid URI: pipe: needs a descriptor to join (pipe:0, "
+		                     "pipe:RFD,WFD); no address is for ipcx_pair");
+		return -EINVAL;
+	}
+	rc = pipe_parse_addr(ch->uri.address, &rfd, &wfd);
+	if (rc < 0)
+		return rc;
+	/* The core opened this channel's wake-up eventfd just before the
+	 * join: a number the process was never given may now name it. */
+	if (rfd == ch->wake_fd || wfd == ch->wake_fd)
+		return -EBADF;
+	if (wfd < 0) {
+		acc = pipe_check_mode(ch, rfd, false, false);
 		if (acc < 0)
 			return acc;
 		rc = pipe_adopt(ch, rfd, acc);
@@ -133,13 +176,8 @@ pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
 		if (acc != O_RDONLY)
 			ch->wfd = rc;
 	} else {
-		if (pipe_parse_fd(addr, (size_t)(comma - addr), &rfd) < 0 ||
-		    pipe_parse_fd(comma + 1, strlen(comma + 1), &wfd) < 0 || rfd == wfd)
-			return -EINVAL;
-		if (rfd == ch->wake_fd || wfd == ch->wake_fd)
-			return -EBADF; /* as above */
-		if ((rc = pipe_check_mode(rfd, true, false)) < 0 ||
-		    (rc = pipe_check_mode(wfd, false, true)) < 0)
+		if ((rc = pipe_check_mode(ch, rfd, true, false)) < 0 ||
+		    (rc = pipe_check_mode(ch, wfd, false, true)) < 0)
 			return rc;
 		rc = pipe_adopt(ch, rfd, O_RDONLY);
 		if (rc < 0)
@@ -188,8 +226,11 @@ pipe_chan_pair(struct ipcx_chan *a, struct ipcx_chan *b)
 {
 	int ab[2], ba[2], rc;
 
-	if (a->uri.address_len != 0)
+	if (a->uri.address_len != 0) {
+		ipcx__set_errmsg(a, "invalid URI: ipcx_pair and ipcx_spawn take pipe: with "
+		                    "no address");
 		return -EINVAL;
+	}
 	rc = pipe_new(ab);
 	if (rc < 0)
 		return rc;
@@ -237,6 +278,7 @@ static const struct ipcx_chan_ops pipe_ops = {
 	.c_close = pipe_chan_close,
 	.c_stat = pipe_chan_stat,
 	.c_pair = pipe_chan_pair,
+	.c_check = pipe_chan_check,
 };
 
 static const char *const pipe_keys[] = { "max", "framing", NULL };

@@ -38,7 +38,11 @@ tcp_of(struct ipcx_chan *ch)
 	return (struct tcp_chan *)ch;
 }
 
-/* Split "host:port" / "[v6]:port" into host and port strings. */
+/*
+ * Split "host:port" / "[v6]:port" into host and port strings: the one
+ * check of a tcp: address, run by tcp_chan_check before anything is
+ * resolved and again by create and join, which keep the parts.
+ */
 static int
 tcp_split(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
 {
@@ -49,27 +53,43 @@ tcp_split(const char *addr, char *host, size_t hostlen, char *port, size_t portl
 	if (addr[0] == '[') {
 		const char *close = strchr(addr, ']');
 		if (close == NULL || close[1] != ':')
-			return -EINVAL;
+			return ipcx__uri_invalid(-EINVAL, "expected tcp:[IPV6]:PORT");
 		h = addr + 1;
 		hl = (size_t)(close - h);
 		colon = close + 1;
 		if (memchr(h, ':', hl) == NULL)
-			return -EINVAL; /* brackets are for IPv6 only */
+			return ipcx__uri_invalid(-EINVAL, "brackets are for IPv6 addresses "
+			                                  "only: tcp:HOST:PORT");
 	} else {
 		colon = strchr(addr, ':');
-		if (colon == NULL || strchr(colon + 1, ':') != NULL)
-			return -EINVAL; /* IPv6 must be bracketed */
+		if (colon == NULL)
+			return ipcx__uri_invalid(-EINVAL, "expected tcp:HOST:PORT");
+		if (strchr(colon + 1, ':') != NULL)
+			return ipcx__uri_invalid(-EINVAL, "IPv6 addresses need brackets: "
+			                                  "tcp:[::1]:PORT");
 		hl = (size_t)(colon - addr);
 	}
-	if (hl == 0 || hl >= hostlen)
-		return -EINVAL;
+	if (hl == 0)
+		return ipcx__uri_invalid(-EINVAL, "expected tcp:HOST:PORT; the host is empty");
+	if (hl >= hostlen)
+		return ipcx__uri_invalid(-EINVAL, "a tcp: host is at most %zu bytes",
+		                         hostlen - 1);
 	memcpy(host, h, hl);
 	host[hl] = '\0';
 	if (strlen(colon + 1) >= portlen ||
 	    ipcx__parse_ulong(colon + 1, 10, 65535, &p) < 0)
-		return -EINVAL;
+		return ipcx__uri_invalid(-EINVAL, "a tcp: port is a number from 0 to 65535");
 	snprintf(port, portlen, "%lu", p);
 	return 0;
+}
+
+/* c_check: the address form, resolving nothing. */
+static int
+tcp_chan_check(const struct ipcx_uri *uri)
+{
+	char host[256], port[8];
+
+	return tcp_split(uri->address, host, sizeof(host), port, sizeof(port));
 }
 
 static int
@@ -104,11 +124,9 @@ tcp_nodelay(int fd)
 static int
 tcp_check(struct ipcx_chan *ch)
 {
-	char host[256], port[8];
-
 	ch->stream = true;
 	ch->fd_is_socket = true;
-	return tcp_split(ch->uri.address, host, sizeof(host), port, sizeof(port));
+	return tcp_chan_check(&ch->uri);
 }
 
 static int
@@ -270,6 +288,7 @@ static const struct ipcx_chan_ops tcp_ops = {
 	.c_close = tcp_chan_close,
 	.c_stat = tcp_chan_stat,
 	.c_canonical = tcp_chan_canonical,
+	.c_check = tcp_chan_check,
 };
 
 static const char *const tcp_keys[] = { "max", "framing", "timeout", NULL };

@@ -67,6 +67,11 @@ unix_of(struct ipcx_chan *ch)
 	return (struct unix_chan *)ch;
 }
 
+/*
+ * The checks below run twice with the same code: from unix_chan_check
+ * (ipcx_uri_check and every open, before anything exists) and from
+ * unix_setup/unix_chan_pair, which also keep what they parse.
+ */
 static int
 unix_parse_type(const struct ipcx_uri *uri, int *type)
 {
@@ -80,9 +85,10 @@ unix_parse_type(const struct ipcx_uri *uri, int *type)
 	else if (strcmp(v, "dgram") == 0)
 		*type = SOCK_DGRAM;
 	else
-		return -EINVAL;
+		return ipcx__uri_invalid(-EINVAL, "type must be stream, seqpacket or dgram");
 	if (ipcx__uri_get(uri, "framing") != NULL)
-		return -EINVAL; /* only byte streams are framed */
+		return ipcx__uri_invalid(-EINVAL, "framing= is for type=stream only: "
+		                                  "seqpacket and dgram keep message boundaries");
 	return 0;
 }
 
@@ -98,28 +104,65 @@ unix_parse_addr(const struct ipcx_uri *uri, struct sockaddr_un *sa, socklen_t *l
 	*abstract = n > 0 && a[0] == '@';
 	if (*abstract) {
 		if (n < 2)
-			return -EINVAL;
+			return ipcx__uri_invalid(-EINVAL, "an abstract unix: name needs a "
+			                                  "name after '@'");
 		if (n > sizeof(sa->sun_path))
-			return -ENAMETOOLONG;
+			return ipcx__uri_invalid(-ENAMETOOLONG, "abstract unix name longer "
+			                         "than %zu bytes", sizeof(sa->sun_path) - 1);
 		/* sun_path[0] stays 0: the abstract namespace. */
 		memcpy(sa->sun_path + 1, a + 1, n - 1);
 		*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
 		return 0;
 	}
 	if (n == 0)
-		return -EINVAL;
+		return ipcx__uri_invalid(-EINVAL, "unix: needs a PATH or @NAME (no address "
+		                                  "is for ipcx_pair only)");
 	if (n >= sizeof(sa->sun_path))
-		return -ENAMETOOLONG;
+		return ipcx__uri_invalid(-ENAMETOOLONG, "unix path longer than %zu bytes",
+		                         sizeof(sa->sun_path) - 1);
 	memcpy(sa->sun_path, a, n);
 	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
 	return 0;
+}
+
+/* "allow_uid=UID[,UID...]" into uids[] (room for UNIX_MAX_ALLOW - 1: the
+ * creator's own uid takes a slot).  v may be NULL. */
+static int
+unix_parse_uids(const char *v, uid_t *uids, int *ret_n)
+{
+	char buf[32];
+	int n = 0;
+
+	while (v != NULL && *v) {
+		const char *comma = strchr(v, ',');
+		size_t len = comma ? (size_t)(comma - v) : strlen(v);
+		unsigned long uid;
+
+		if (n == UNIX_MAX_ALLOW - 1)
+			return ipcx__uri_invalid(-EINVAL, "allow_uid takes at most %d uids",
+			                         UNIX_MAX_ALLOW - 1);
+		if (len == 0 || len >= sizeof(buf))
+			goto bad;
+		memcpy(buf, v, len);
+		buf[len] = '\0';
+		if (ipcx__parse_ulong(buf, 10, 0xfffffffeul, &uid) < 0)
+			goto bad;
+		uids[n++] = (uid_t)uid;
+		if (comma != NULL && comma[1] == '\0')
+			goto bad;
+		v = comma ? comma + 1 : NULL;
+	}
+	*ret_n = n;
+	return 0;
+bad:
+	return ipcx__uri_invalid(-EINVAL, "allow_uid must be decimal uids separated by ','");
 }
 
 static int
 unix_parse_allow(struct unix_chan *u)
 {
 	const char *v = ipcx__uri_get(&u->base.uri, "allow_uid");
-	char buf[32];
+	int n, rc;
 
 	u->nallow = 0;
 	u->allow[u->nallow++] = geteuid();
@@ -128,23 +171,38 @@ unix_parse_allow(struct unix_chan *u)
 	 * (unix_may_send), so a filter there could only drop the server's own
 	 * replies: a joiner of another uid would never hear its server. */
 	u->restrict_uid = u->base.role == IPCX_ROLE_CREATOR && (u->abstract || v != NULL);
-	while (v != NULL && *v) {
-		const char *comma = strchr(v, ',');
-		size_t n = comma ? (size_t)(comma - v) : strlen(v);
-		unsigned long uid;
-
-		if (n == 0 || n >= sizeof(buf) || u->nallow == UNIX_MAX_ALLOW)
-			return -EINVAL;
-		memcpy(buf, v, n);
-		buf[n] = '\0';
-		if (ipcx__parse_ulong(buf, 10, 0xfffffffeul, &uid) < 0)
-			return -EINVAL;
-		u->allow[u->nallow++] = (uid_t)uid;
-		if (comma != NULL && comma[1] == '\0')
-			return -EINVAL;
-		v = comma ? comma + 1 : NULL;
-	}
+	rc = unix_parse_uids(v, u->allow + 1, &n);
+	if (rc < 0)
+		return rc;
+	u->nallow += n;
 	return 0;
+}
+
+/* c_check: type=, allow_uid= and the address, touching nothing.  No
+ * address is a socketpair's (ipcx_pair), which has no peer to filter. */
+static int
+unix_chan_check(const struct ipcx_uri *uri)
+{
+	const char *allow = ipcx__uri_get(uri, "allow_uid");
+	struct sockaddr_un sa;
+	uid_t uids[UNIX_MAX_ALLOW];
+	socklen_t len;
+	bool abstract;
+	int type, n, rc;
+
+	rc = unix_parse_type(uri, &type);
+	if (rc < 0)
+		return rc;
+	if (uri->address_len == 0) {
+		if (allow != NULL)
+			return ipcx__uri_invalid(-EINVAL, "allow_uid needs a socket address "
+			                                  "(unix:PATH or unix:@NAME)");
+		return 0;
+	}
+	rc = unix_parse_addr(uri, &sa, &len, &abstract);
+	if (rc < 0)
+		return rc;
+	return unix_parse_uids(allow, uids, &n);
 }
 
 static bool
@@ -473,8 +531,11 @@ unix_chan_pair(struct ipcx_chan *a, struct ipcx_chan *b)
 	struct unix_chan *ua = unix_of(a), *ub = unix_of(b);
 	int sv[2], rc, one = 1;
 
-	if (a->uri.address_len != 0 || ipcx__uri_get(&a->uri, "allow_uid") != NULL)
+	if (a->uri.address_len != 0) {
+		ipcx__set_errmsg(a, "invalid URI: ipcx_pair takes unix: with no address "
+		                    "(unix:?type=...)");
 		return -EINVAL;
+	}
 	rc = unix_parse_type(&a->uri, &ua->type);
 	if (rc < 0)
 		return rc;
@@ -604,6 +665,7 @@ static const struct ipcx_chan_ops unix_ops = {
 	.c_stat = unix_chan_stat,
 	.c_pair = unix_chan_pair,
 	.c_canonical = unix_chan_canonical,
+	.c_check = unix_chan_check,
 };
 
 static const char *const unix_keys[] = {

@@ -4,8 +4,11 @@
  * strict and total: it never reads past the string and never crashes,
  * whatever the input").  The input, NUL-terminated, goes to
  * ipcx__uri_parse; what it accepts must be well formed, and the number
- * parsers are run on every value.  A broken invariant aborts, which
- * libFuzzer reports as a crash.
+ * parsers are run on every value.  It also goes to ipcx_uri_check, which is
+ * pure (it opens, creates and resolves nothing, so it is safe to call on
+ * any input here): it must refuse what the parser refuses, and every
+ * refusal must leave its reason in ipcx_errmsg(NULL).  A broken invariant
+ * aborts, which libFuzzer reports as a crash.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -44,8 +47,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ipcx_uri u;
 	char *text = malloc(size + 1);
+	const char *why = NULL;
 	size_t len;
-	int rc, i;
+	int rc, crc, i;
 	const char *p;
 
 	if (text == NULL)
@@ -53,8 +57,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	len = strlen(text);
-	rc = ipcx__uri_parse(text, &u);
+	rc = ipcx__uri_parse(text, &u, &why);
 	CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM);
+	CHECK(rc != -EINVAL || (why != NULL && why[0] != '\0'));
+	crc = ipcx_uri_check(text);
+	CHECK(crc == 0 || crc == -EINVAL || crc == -ENAMETOOLONG || crc == -ENOMEM);
+	CHECK(rc != -EINVAL || crc == -EINVAL);
+	if (crc == 0)
+		CHECK(ipcx_errmsg(NULL)[0] == '\0');
+	else if (crc != -ENOMEM)
+		CHECK(strncmp(ipcx_errmsg(NULL), "invalid URI: ", 13) == 0);
 	if (rc == 0) {
 		CHECK(len <= IPCX_URI_MAX);
 		CHECK(u.scheme[0] >= 'a' && u.scheme[0] <= 'z');

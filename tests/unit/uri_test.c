@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uri_test.c - the URI grammar (DESIGN.md, "URI grammar"): a table of
- * malformed URIs that must give -EINVAL from ipcx_create and ipcx_join with
- * nothing created, the parse of valid ones through ipcx__uri_parse, and the
- * planned schemes answering -ENOTSUP rather than -EINVAL.
+ * malformed URIs that must give -EINVAL from ipcx_uri_check, ipcx_create
+ * and ipcx_join alike, with nothing created and a reason in
+ * ipcx_errmsg(NULL); valid ones that ipcx_uri_check passes; the parse of
+ * valid ones through ipcx__uri_parse; and the planned schemes answering
+ * -ENOTSUP rather than -EINVAL.
  */
 #define IPCX_TEST_MAIN
 #include "ipcx_test.h"
@@ -12,6 +14,32 @@
 #include <limits.h>
 
 #include "core/uri.h"
+
+/* ipcx_errmsg(NULL) gives the reason for a refused URI. */
+static void
+assert_uri_reason(const char *call, const char *uri)
+{
+	const char *why = ipcx_errmsg(NULL);
+
+	if (why == NULL || strncmp(why, "invalid URI: ", 13) != 0 || why[13] == '\0')
+		IPCX_TEST_FAILF("%s(\"%s\"): ipcx_errmsg(NULL) = \"%s\", expected "
+		                "\"invalid URI: <reason>\"", call, uri, why ? why : "(null)");
+}
+
+/* Open descriptors of this process, to see that a check opens none. */
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ASSERT_TRUE(d != NULL);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
 
 /* Entries of the scratch directory, the registry directory included if it
  * holds anything. */
@@ -169,12 +197,23 @@ test_malformed(void)
 	for (t = malformed; *t != NULL; t++) {
 		const char *uri = expand(*t);
 		ipcx_chan *ch = (ipcx_chan *)0x1;
-		int rc;
+		int rc, fds = open_fds();
 
+		/* The check agrees with create and join, and touches nothing. */
+		rc = ipcx_uri_check(uri);
+		if (rc != -EINVAL)
+			IPCX_TEST_FAILF("ipcx_uri_check(\"%s\") -> %s, expected EINVAL", uri,
+			                ipcx_errname(rc));
+		assert_uri_reason("ipcx_uri_check", uri);
+		ASSERT_EQ(open_fds(), fds);
+		if (scratch_entries() != 0)
+			IPCX_TEST_FAILF("ipcx_uri_check(\"%s\") left something in %s", uri,
+			                ipcx_test_dir);
 		rc = ipcx_create(&ch, uri, 0);
 		if (rc != -EINVAL)
 			IPCX_TEST_FAILF("ipcx_create(\"%s\") -> %s, expected EINVAL", uri,
 			                ipcx_errname(rc));
+		assert_uri_reason("ipcx_create", uri);
 		/* Outputs are untouched on failure. */
 		ASSERT_TRUE(ch == (ipcx_chan *)0x1);
 		rc = ipcx_create(&ch, uri, IPCX_EXCL | IPCX_KEEP);
@@ -185,18 +224,215 @@ test_malformed(void)
 		if (rc != -EINVAL)
 			IPCX_TEST_FAILF("ipcx_join(\"%s\") -> %s, expected EINVAL", uri,
 			                ipcx_errname(rc));
+		assert_uri_reason("ipcx_join", uri);
 		ASSERT_TRUE(ch == (ipcx_chan *)0x1);
+		rc = ipcx_unlink(uri);
+		if (rc != -EINVAL)
+			IPCX_TEST_FAILF("ipcx_unlink(\"%s\") -> %s, expected EINVAL", uri,
+			                ipcx_errname(rc));
+		assert_uri_reason("ipcx_unlink", uri);
 		if (scratch_entries() != 0)
 			IPCX_TEST_FAILF("\"%s\" left something in %s", uri, ipcx_test_dir);
 	}
 	for (t = malformed_pipe; *t != NULL; t++) {
 		ipcx_chan *ch = NULL;
-		int rc = ipcx_join(&ch, *t, 0);
+		int rc = ipcx_uri_check(*t);
+		if (rc != -EINVAL)
+			IPCX_TEST_FAILF("ipcx_uri_check(\"%s\") -> %s, expected EINVAL", *t,
+			                ipcx_errname(rc));
+		assert_uri_reason("ipcx_uri_check", *t);
+		rc = ipcx_join(&ch, *t, 0);
 		if (rc != -EINVAL)
 			IPCX_TEST_FAILF("ipcx_join(\"%s\") -> %s, expected EINVAL", *t,
 			                ipcx_errname(rc));
+		assert_uri_reason("ipcx_join", *t);
 		ASSERT_TRUE(ch == NULL);
 	}
+}
+
+/*
+ * Refused by the transport's own rules (its keys' values, its address
+ * form), which used to be seen only inside c_create/c_join: now at check
+ * time, with the reason a user reads.  "@/" is the scratch directory.
+ */
+static void
+test_check_reasons(void)
+{
+	static const struct {
+		const char *uri;
+		int err;
+		const char *why; /* the start of ipcx_errmsg(NULL) */
+	} cases[] = {
+		{ "fifo:@/a%zz", -EINVAL, "invalid URI: a '%' must be followed by two hex digits" },
+		{ "fifo:@/a%4", -EINVAL, "invalid URI: a '%' must be followed by two hex digits" },
+		{ "fifo:@/a%00", -EINVAL, "invalid URI: %00 (a NUL byte)" },
+		{ "fifo:@/a?foo=1", -EINVAL, "invalid URI: unknown key 'foo' for fifo:" },
+		{ "fifo:@/a?mode=0800", -EINVAL, "invalid URI: mode must be octal, at most 0777" },
+		{ "fifo:@/a?framing=xml", -EINVAL, "invalid URI: framing must be len, line or raw" },
+		{ "fifo:@/a?max=0", -EINVAL, "invalid URI: max must be" },
+		{ "fifo:@/a?mode=1&mode=1", -EINVAL, "invalid URI: a key is given twice" },
+		{ "foo:x", -EINVAL, "invalid URI: unknown scheme 'foo'" },
+		{ "nocolon", -EINVAL, "invalid URI: expected SCHEME:ADDRESS" },
+		{ "fifo://x", -EINVAL, "invalid URI: '//' is accepted for tcp: only" },
+		{ "fifo:", -EINVAL, "invalid URI: the address after 'fifo:' is empty" },
+		{ "unix:@/s?type=foo", -EINVAL,
+		  "invalid URI: type must be stream, seqpacket or dgram" },
+		{ "unix:@/s?type=dgram&framing=raw", -EINVAL, "invalid URI: framing= is for" },
+		{ "unix:@/s?allow_uid=abc", -EINVAL, "invalid URI: allow_uid must be" },
+		{ "unix:@/s?allow_uid=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", -EINVAL,
+		  "invalid URI: allow_uid takes at most 15 uids" },
+		{ "unix:?allow_uid=1", -EINVAL, "invalid URI: allow_uid needs a socket address" },
+		{ "unix:@", -EINVAL, "invalid URI: an abstract unix: name needs a name" },
+		{ "unix:@/s?timeout=soon", -EINVAL, "invalid URI: timeout must be" },
+		{ "tcp:localhost:99999", -EINVAL, "invalid URI: a tcp: port is a number" },
+		{ "tcp:::1:80", -EINVAL, "invalid URI: IPv6 addresses need brackets: tcp:[::1]:PORT" },
+		{ "tcp:[127.0.0.1]:80", -EINVAL, "invalid URI: brackets are for IPv6" },
+		{ "tcp:[::1]80", -EINVAL, "invalid URI: expected tcp:[IPV6]:PORT" },
+		{ "tcp:localhost", -EINVAL, "invalid URI: expected tcp:HOST:PORT" },
+		{ "pipe:x", -EINVAL, "invalid URI: pipe: takes a descriptor number" },
+		{ "pipe:1,1", -EINVAL, "invalid URI: pipe:RFD,WFD names two different" },
+		{ "pipe:1,2,3", -EINVAL, "invalid URI: pipe: takes a descriptor number" },
+	};
+	char uri[600];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *u = expand(cases[i].uri);
+		int rc = ipcx_uri_check(u);
+		if (rc != cases[i].err)
+			IPCX_TEST_FAILF("ipcx_uri_check(\"%s\") -> %s, expected %s", u,
+			                ipcx_errname(rc), ipcx_errname(cases[i].err));
+		if (strncmp(ipcx_errmsg(NULL), cases[i].why, strlen(cases[i].why)) != 0)
+			IPCX_TEST_FAILF("ipcx_uri_check(\"%s\"): ipcx_errmsg(NULL) = \"%s\", "
+			                "expected \"%s...\"", u, ipcx_errmsg(NULL), cases[i].why);
+	}
+	/* A unix path of 200 bytes: -ENAMETOOLONG, as create says, now from
+	 * the check. */
+	n = snprintf(uri, sizeof(uri), "unix:%s/", ipcx_test_dir);
+	memset(uri + n, 's', 200);
+	uri[n + 200] = '\0';
+	IPCX_FAIL(ipcx_uri_check(uri), -ENAMETOOLONG);
+	ASSERT_STREQ(ipcx_errmsg(NULL), "invalid URI: unix path longer than 107 bytes");
+	/* A passing check clears the reason. */
+	IPCX_PASS(ipcx_uri_check("pipe:0"));
+	ASSERT_STREQ(ipcx_errmsg(NULL), "");
+	IPCX_FAIL(ipcx_uri_check(NULL), -EINVAL);
+	assert_uri_reason("ipcx_uri_check", "NULL");
+	ASSERT_EQ(scratch_entries(), 0);
+}
+
+/*
+ * URIs ipcx_uri_check passes, and the opening calls then never refuse as
+ * -EINVAL (they may still find nothing there, or a scheme not built yet).
+ */
+static void
+test_check_valid(void)
+{
+	static const char *const valid[] = {
+		"fifo:@/v1",
+		"fifo:@/v2?mode=0640&max=4K&framing=line",
+		"fifo:@/v%3Fq%26r",
+		"unix:@/v.sock",
+		"unix:@/v.sock?type=seqpacket&allow_uid=1,2&mode=0600&timeout=100",
+		"unix:@/v.sock?type=dgram&max=1K",
+		"unix:@ipcx-uri-check-valid?allow_uid=0",
+		"tcp:127.0.0.1:0?max=64K&framing=raw",
+		"tcp://127.0.0.1:0?timeout=100",
+		"pipe:99999",
+		"pipe:99998,99999?framing=line",
+		"shm:x?slots=16&slot_size=4K",
+		"mq:/x?maxmsg=10",
+		"signal:self",
+		NULL,
+	};
+	/* Valid for ipcx_pair: no address. */
+	static const char *const pair_only[] = {
+		"pipe:", "pipe:?max=1K&framing=raw", "unix:", "unix:?type=dgram", NULL,
+	};
+	const char *const *t;
+	int fds = open_fds();
+
+	for (t = valid; *t != NULL; t++) {
+		const char *uri = expand(*t);
+		int rc = ipcx_uri_check(uri);
+		if (rc != 0)
+			IPCX_TEST_FAILF("ipcx_uri_check(\"%s\") -> %s (%s)", uri, ipcx_errname(rc),
+			                ipcx_errmsg(NULL));
+		ASSERT_STREQ(ipcx_errmsg(NULL), "");
+	}
+	for (t = pair_only; *t != NULL; t++)
+		IPCX_PASS(ipcx_uri_check(*t));
+	/* Nothing was created, opened or registered. */
+	ASSERT_EQ(open_fds(), fds);
+	ASSERT_EQ(scratch_entries(), 0);
+
+	for (t = valid; *t != NULL; t++) {
+		char uri[600];
+		ipcx_chan *ch = NULL;
+		int rc;
+
+		snprintf(uri, sizeof(uri), "%s", expand(*t));
+		rc = ipcx_create(&ch, uri, 0);
+		if (rc == -EINVAL)
+			IPCX_TEST_FAILF("ipcx_create(\"%s\") -> EINVAL (%s) after the check passed",
+			                uri, ipcx_errmsg(NULL));
+		if (rc == 0)
+			ipcx_close(ch);
+		ch = NULL;
+		rc = ipcx_join(&ch, uri, 0);
+		if (rc == -EINVAL)
+			IPCX_TEST_FAILF("ipcx_join(\"%s\") -> EINVAL (%s) after the check passed",
+			                uri, ipcx_errmsg(NULL));
+		if (rc == 0)
+			ipcx_close(ch);
+	}
+	for (t = pair_only; *t != NULL; t++) {
+		ipcx_chan *a = NULL, *b = NULL;
+		IPCX_PASS(ipcx_pair(*t, &a, &b));
+		ipcx_close(a);
+		ipcx_close(b);
+	}
+	ASSERT_EQ(scratch_entries(), 0);
+}
+
+/* ipcx_errmsg(NULL) for what is not the URI's fault, and for the calls that
+ * need an address the check lets through (a pair's). */
+static void
+test_errmsg_runtime(void)
+{
+	char uri[600], path[500];
+	ipcx_chan *a = NULL, *b = NULL;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/plain", ipcx_test_dir);
+	snprintf(uri, sizeof(uri), "fifo:%s", path);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ASSERT_TRUE(fd >= 0);
+	close(fd);
+	IPCX_PASS(ipcx_uri_check(uri));
+	IPCX_FAIL(ipcx_join(&a, uri, 0), -EINVAL);
+	ASSERT_TRUE(strstr(ipcx_errmsg(NULL), "exists and is not a FIFO") != NULL);
+	ASSERT_TRUE(strncmp(ipcx_errmsg(NULL), "invalid URI", 11) != 0);
+	IPCX_FAIL(ipcx_unlink(uri), -EINVAL);
+	ASSERT_TRUE(strstr(ipcx_errmsg(NULL), "exists and is not a FIFO") != NULL);
+	ASSERT_EQ(unlink(path), 0);
+	/* Valid URIs that these calls cannot take as written. */
+	IPCX_FAIL(ipcx_join(&a, "unix:", 0), -EINVAL);
+	assert_uri_reason("ipcx_join", "unix:");
+	IPCX_FAIL(ipcx_join(&a, "pipe:", 0), -EINVAL);
+	assert_uri_reason("ipcx_join", "pipe:");
+	IPCX_FAIL(ipcx_pair("pipe:3", &a, &b), -EINVAL);
+	assert_uri_reason("ipcx_pair", "pipe:3");
+	IPCX_FAIL(ipcx_pair("unix:@x", &a, &b), -EINVAL);
+	assert_uri_reason("ipcx_pair", "unix:@x");
+	IPCX_FAIL(ipcx_pair("unix:?type=foo", &a, &b), -EINVAL);
+	assert_uri_reason("ipcx_pair", "unix:?type=foo");
+	ASSERT_TRUE(a == NULL && b == NULL);
+	/* A flag error is not a URI's. */
+	IPCX_FAIL(ipcx_join(&a, "fifo:/x", IPCX_EXCL), -EINVAL);
+	ASSERT_TRUE(ipcx_errmsg(NULL)[0] != '\0');
+	ASSERT_EQ(scratch_entries(), 0);
 }
 
 /* Over-long input, a few sizes around the limit and far above it. */
@@ -217,14 +453,16 @@ test_overlong(void)
 		memset(uri + n, 'a', lens[i] - (size_t)n);
 		uri[lens[i]] = '\0';
 		ASSERT_EQ(strlen(uri), lens[i]);
-		IPCX_FAIL(ipcx__uri_parse(uri, &u), -EINVAL);
+		IPCX_FAIL(ipcx__uri_parse(uri, &u, NULL), -EINVAL);
+		IPCX_FAIL(ipcx_uri_check(uri), -EINVAL);
+		ASSERT_STREQ(ipcx_errmsg(NULL), "invalid URI: longer than 4200 bytes");
 		IPCX_FAIL(ipcx_create(&ch, uri, 0), -EINVAL);
 		IPCX_FAIL(ipcx_join(&ch, uri, 0), -EINVAL);
 		IPCX_FAIL(ipcx_unlink(uri), -EINVAL);
 		/* The same length as a query value. */
 		n = snprintf(uri, lens[i] + 1, "fifo:%s/q?framing=", ipcx_test_dir);
 		memset(uri + n, 'l', lens[i] - (size_t)n);
-		IPCX_FAIL(ipcx__uri_parse(uri, &u), -EINVAL);
+		IPCX_FAIL(ipcx__uri_parse(uri, &u, NULL), -EINVAL);
 		IPCX_FAIL(ipcx_create(&ch, uri, 0), -EINVAL);
 		free(uri);
 	}
@@ -242,9 +480,30 @@ test_name_too_long(void)
 	n = snprintf(uri, sizeof(uri), "unix:%s/", ipcx_test_dir);
 	memset(uri + n, 's', 200);
 	uri[n + 200] = '\0';
+	IPCX_FAIL(ipcx_uri_check(uri), -ENAMETOOLONG);
 	IPCX_FAIL(ipcx_create(&ch, uri, 0), -ENAMETOOLONG);
+	assert_uri_reason("ipcx_create", uri);
 	IPCX_FAIL(ipcx_join(&ch, uri, 0), -ENAMETOOLONG);
 	snprintf(uri, sizeof(uri), "unix:@%0200d", 7);
+	IPCX_FAIL(ipcx_uri_check(uri), -ENAMETOOLONG);
+	IPCX_FAIL(ipcx_create(&ch, uri, 0), -ENAMETOOLONG);
+	assert_uri_reason("ipcx_create", uri);
+	ASSERT_EQ(scratch_entries(), 0);
+}
+
+/* A fifo: path of PATH_MAX bytes fits a URI but not the file system. */
+static void
+test_fifo_path_too_long(void)
+{
+	static char uri[IPCX_URI_MAX + 1];
+	ipcx_chan *ch = NULL;
+	int n;
+
+	n = snprintf(uri, sizeof(uri), "fifo:%s/", ipcx_test_dir);
+	memset(uri + n, 'f', PATH_MAX);
+	uri[n + PATH_MAX] = '\0';
+	IPCX_FAIL(ipcx_uri_check(uri), -ENAMETOOLONG);
+	assert_uri_reason("ipcx_uri_check", "fifo:<PATH_MAX>");
 	IPCX_FAIL(ipcx_create(&ch, uri, 0), -ENAMETOOLONG);
 	ASSERT_EQ(scratch_entries(), 0);
 }
@@ -328,7 +587,7 @@ test_parse_valid(void)
 	for (i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
 		const struct parse_case *c = &parse_cases[i];
 		struct ipcx_uri u;
-		int rc = ipcx__uri_parse(c->text, &u);
+		int rc = ipcx__uri_parse(c->text, &u, NULL);
 
 		if (rc != 0)
 			IPCX_TEST_FAILF("parse \"%s\" -> %s", c->text, ipcx_errname(rc));
@@ -361,26 +620,26 @@ test_parse_limits(void)
 	n = snprintf(text, sizeof(text), "fifo:/");
 	memset(text + n, 'p', IPCX_URI_MAX - (size_t)n);
 	text[IPCX_URI_MAX] = '\0';
-	IPCX_PASS(ipcx__uri_parse(text, &u));
+	IPCX_PASS(ipcx__uri_parse(text, &u, NULL));
 	ASSERT_EQ(u.address_len, IPCX_URI_MAX - 5);
 	ipcx__uri_fini(&u);
 	/* IPCX_URI_MAX_PARAMS parameters, and one more. */
 	n = snprintf(text, sizeof(text), "fifo:/x?");
 	for (i = 0; i < IPCX_URI_MAX_PARAMS; i++)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "%sk%d=%d", i ? "&" : "", i, i);
-	IPCX_PASS(ipcx__uri_parse(text, &u));
+	IPCX_PASS(ipcx__uri_parse(text, &u, NULL));
 	ASSERT_EQ(u.nparams, IPCX_URI_MAX_PARAMS);
 	ASSERT_STREQ(ipcx__uri_get(&u, "k15"), "15");
 	ipcx__uri_fini(&u);
 	snprintf(text + n, sizeof(text) - (size_t)n, "&k99=1");
-	IPCX_FAIL(ipcx__uri_parse(text, &u), -EINVAL);
+	IPCX_FAIL(ipcx__uri_parse(text, &u, NULL), -EINVAL);
 	/* The longest scheme, and one longer. */
-	IPCX_PASS(ipcx__uri_parse("abcdefghijklmno:x", &u));
+	IPCX_PASS(ipcx__uri_parse("abcdefghijklmno:x", &u, NULL));
 	ASSERT_STREQ(u.scheme, "abcdefghijklmno");
 	ipcx__uri_fini(&u);
-	IPCX_FAIL(ipcx__uri_parse("abcdefghijklmnop:x", &u), -EINVAL);
-	IPCX_FAIL(ipcx__uri_parse(NULL, &u), -EINVAL);
-	IPCX_FAIL(ipcx__uri_parse("fifo:/x", NULL), -EINVAL);
+	IPCX_FAIL(ipcx__uri_parse("abcdefghijklmnop:x", &u, NULL), -EINVAL);
+	IPCX_FAIL(ipcx__uri_parse(NULL, &u, NULL), -EINVAL);
+	IPCX_FAIL(ipcx__uri_parse("fifo:/x", NULL, NULL), -EINVAL);
 }
 
 /* Syntax errors the parser itself refuses (not only ipcx_create). */
@@ -397,10 +656,14 @@ test_parse_invalid(void)
 
 	for (t = bad; *t; t++) {
 		struct ipcx_uri u;
-		int rc = ipcx__uri_parse(*t, &u);
+		const char *why = NULL;
+		int rc = ipcx__uri_parse(*t, &u, &why);
 		if (rc != -EINVAL)
 			IPCX_TEST_FAILF("parse \"%s\" -> %s, expected EINVAL", *t,
 			                ipcx_errname(rc));
+		/* Every refusal says why. */
+		if (why == NULL || why[0] == '\0')
+			IPCX_TEST_FAILF("parse \"%s\": no reason", *t);
 	}
 }
 
@@ -559,6 +822,10 @@ TEST_LIST = {
 	{ "uri malformed is EINVAL, nothing created", test_malformed },
 	{ "uri over-long input", test_overlong },
 	{ "uri name too long for the mechanism", test_name_too_long },
+	{ "uri fifo path too long", test_fifo_path_too_long },
+	{ "uri check reasons", test_check_reasons },
+	{ "uri check passes valid URIs, touching nothing", test_check_valid },
+	{ "uri errmsg for runtime causes", test_errmsg_runtime },
 	{ "uri other entry points", test_other_entry_points },
 	{ "uri parse valid", test_parse_valid },
 	{ "uri parse limits", test_parse_limits },

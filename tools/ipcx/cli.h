@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cli.h - what the verbs of the ipcx command share: exit statuses, the
- * `ipcx: VERB: URI: reason` error printer, the command's own URI syntax
- * check (so a malformed URI is a usage error before anything is opened),
+ * `ipcx: VERB: URI: reason` error printer, the URI check (the library's
+ * ipcx_uri_check, so a malformed URI is a usage error before anything is
+ * opened),
  * signal handling that wakes the channel being waited on, the -t deadline,
  * the four output formats, and the serve loop behind `recv` and `listen`
  * on sockets.  Only the public API (ipcx.h) is used: the command is a
@@ -86,22 +87,18 @@ struct cli_uri {
 	bool two_way;           /* both ends send and receive (request) */
 	bool has_timeout;       /* the query already sets timeout= */
 	bool has_query;
-	char address[4200];     /* %-decoded */
+	char address[IPCX_URI_MAX]; /* as written: %XX escapes are not decoded */
 };
 
 /*
- * Check the syntax DESIGN.md gives every URI (scheme, "//" for tcp only,
- * %XX escapes, KEY=VALUE pairs) and that the scheme is one ipcx knows.
- * Which keys and values a transport accepts is left to the library, whose
- * -EINVAL on the first open the verbs also treat as a usage error.  Returns
- * 0, or prints a usage error and returns CLI_USAGE.
+ * Check text with the library (ipcx_uri_check: the grammar, the scheme, the
+ * keys, the values, the transport's address form), and that it has an
+ * address (the library takes none for ipcx_pair, which the command never
+ * calls).  Then fill *out with what the verbs need, read off the validated
+ * text.  Returns 0, or prints `ipcx: VERB: URI: invalid URI: reason` and
+ * the usage hint and returns CLI_USAGE.
  */
 int cli_uri_parse(const char *verb, const char *text, struct cli_uri *out);
-
-/* Why the library answered -EINVAL when opening u: a sentence for a runtime
- * cause the command can see (the path is not a FIFO), or NULL when the URI
- * itself must be at fault. */
-const char *cli_einval_cause(const struct cli_uri *u, char *buf, size_t len);
 
 /* ---- the -t deadline ------------------------------------------------------ */
 
@@ -177,9 +174,10 @@ int cli_join(const struct cli_uri *u, const struct cli_deadline *dl, bool wait,
              ipcx_chan **ret_ch);
 
 /*
- * Report a failed open of u and return the exit status: 2 for -EINVAL
- * (unless a runtime cause is seen), 3 for -ETIMEDOUT under a deadline, 4 for
- * a channel that does not exist, 128+N after a signal, 1 otherwise.
+ * Report a failed open of u and return the exit status: 3 for -ETIMEDOUT
+ * under a deadline, 4 for a channel that does not exist, 128+N after a
+ * signal, 1 otherwise.  u passed cli_uri_parse, so -EINVAL has a runtime
+ * cause (a path that is not a FIFO): status 1, with ipcx_errmsg(NULL).
  */
 int cli_open_failed(const char *verb, const struct cli_uri *u,
                     const struct cli_deadline *dl, int err);

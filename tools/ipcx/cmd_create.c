@@ -147,7 +147,9 @@ cli_rm_main(int argc, char **argv)
 		    u.kind == CLI_KIND_SIGNAL)
 			return cli_usage("rm", "%s: a %s: channel has nothing to remove", u.text,
 			                 u.scheme);
-		if (strcmp(u.scheme, "unix") == 0 && u.address[0] == '@')
+		/* u.address is as written: '@' may also be escaped. */
+		if (strcmp(u.scheme, "unix") == 0 &&
+		    (u.address[0] == '@' || strncmp(u.address, "%40", 3) == 0))
 			return cli_usage("rm", "%s: an abstract socket has no file; it ends with "
 			                       "its server",
 			                 u.text);
@@ -158,17 +160,11 @@ cli_rm_main(int argc, char **argv)
 		rc = ipcx_unlink(u.text);
 		if (rc == 0)
 			continue;
-		if (rc == -EINVAL) {
-			char buf[512];
-			const char *cause = cli_einval_cause(&u, buf, sizeof(buf));
-			if (cause != NULL) {
-				cli_say("rm", u.text, "%s", cause);
-				status = CLI_FAIL;
-				continue;
-			}
-			return cli_open_failed("rm", &u, NULL, rc);
-		}
-		if (rc == -ENOENT)
+		/* The URI passed the check: -EINVAL is what is at the path (not
+		 * a FIFO), which the library names. */
+		if (rc == -EINVAL && ipcx_errmsg(NULL)[0] != '\0')
+			cli_say("rm", u.text, "%s", ipcx_errmsg(NULL));
+		else if (rc == -ENOENT)
 			cli_error("rm", u.text, rc, NULL, NULL);
 		else
 			cli_error("rm", u.text, rc, NULL, "%s",
