@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -154,6 +155,30 @@ bool ipcx_test_check(const void *buf, size_t n, uint32_t seed);
 /* Number of entries in the test's registry directory. */
 int ipcx_test_registry_count(void);
 
+/* Hang guard for the helpers below (ms): never a bound on speed. */
+#define IPCX_TEST_TMO 30000
+
+/* malloc that fails the test instead of returning NULL (n may be 0). */
+void *ipcx_test_malloc(size_t n);
+
+/* write(2) all n bytes to fd, or fail the test. */
+void ipcx_test_write_full(int fd, const void *buf, size_t n);
+
+/* Receive one message and assert it is exactly the string want. */
+void ipcx_test_recv_str(ipcx_chan *ch, const char *want);
+/* Send the string s as one message, or fail the test. */
+void ipcx_test_send_str(ipcx_chan *ch, const char *s);
+
+/* A one-byte signal line between a test and a helper process. */
+struct ipcx_test_line {
+	int fd[2];
+};
+
+void ipcx_test_line_open(struct ipcx_test_line *l);
+void ipcx_test_line_put(struct ipcx_test_line *l, char c);
+/* The next byte, waiting up to IPCX_TEST_TMO, or fail the test. */
+char ipcx_test_line_get(struct ipcx_test_line *l);
+
 #ifdef IPCX_TEST_MAIN
 
 char ipcx_test_dir[256];
@@ -275,6 +300,74 @@ ipcx_test_registry_count(void)
 			n++;
 	pclose(f);
 	return n;
+}
+
+void *
+ipcx_test_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		IPCX_TEST_FAILF("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void
+ipcx_test_write_full(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			IPCX_TEST_FAILF("write: %s", w < 0 ? strerror(errno) : "wrote nothing");
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+void
+ipcx_test_recv_str(ipcx_chan *ch, const char *want)
+{
+	static char buf[65536];
+	ssize_t r = ipcx_recv(ch, buf, sizeof(buf), IPCX_TEST_TMO);
+
+	if (r < 0)
+		IPCX_TEST_FAILF("recv (want \"%s\") -> %zd %s (%s)", want, r,
+		                ipcx_errname((int)r), ipcx_errmsg(ch));
+	if ((size_t)r != strlen(want) || memcmp(buf, want, (size_t)r) != 0)
+		IPCX_TEST_FAILF("received \"%.*s\", want \"%s\"", (int)r, buf, want);
+}
+
+void
+ipcx_test_send_str(ipcx_chan *ch, const char *s)
+{
+	IPCX_PASS(ipcx_send(ch, s, strlen(s), IPCX_TEST_TMO));
+}
+
+void
+ipcx_test_line_open(struct ipcx_test_line *l)
+{
+	ASSERT_EQ(pipe2(l->fd, O_CLOEXEC), 0);
+}
+
+void
+ipcx_test_line_put(struct ipcx_test_line *l, char c)
+{
+	ipcx_test_write_full(l->fd[1], &c, 1);
+}
+
+char
+ipcx_test_line_get(struct ipcx_test_line *l)
+{
+	struct pollfd p = { l->fd[0], POLLIN, 0 };
+	char c;
+
+	if (poll(&p, 1, IPCX_TEST_TMO) <= 0 || read(l->fd[0], &c, 1) != 1)
+		IPCX_TEST_FAILF("no word from the other process");
+	return c;
 }
 
 static int

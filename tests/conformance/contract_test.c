@@ -187,22 +187,6 @@ struct rig {
 
 static struct rig G; /* the one rig of a test; a peer sees its copy */
 
-static void
-write_full(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			IPCX_TEST_FAILF("write to peer pipe: %s", strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /* Read exactly n bytes; false on end of file. */
 static bool
 read_full(int fd, void *buf, size_t n, int timeout_ms)
@@ -363,12 +347,12 @@ peer_main(void *arg)
 		if (rc == 0 && R->kind == KIND_DGRAM && (G.flags & RIG_PARENT_SENDS))
 			rc = ipcx_send(ch, "hello", 5, LONG_MS); /* so the creator can reply */
 	}
-	write_full(ack, &rc, sizeof(rc));
+	ipcx_test_write_full(ack, &rc, sizeof(rc));
 	if (rc < 0)
 		return 1;
 	while (read_full(ctl, &c, sizeof(c), -1)) {
 		rc = peer_run(&ch, &c);
-		write_full(ack, &rc, sizeof(rc));
+		ipcx_test_write_full(ack, &rc, sizeof(rc));
 	}
 	ipcx_close(ch); /* the parent closed the control pipe: done */
 	return 0;
@@ -379,7 +363,7 @@ peer_post(int i, int op, uint32_t len, uint32_t seed, uint32_t count, int timeou
 {
 	struct cmd c = { op, len, seed, count, timeout_ms };
 
-	write_full(G.peer[i].ctl, &c, sizeof(c));
+	ipcx_test_write_full(G.peer[i].ctl, &c, sizeof(c));
 }
 
 static long long

@@ -31,16 +31,6 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		IPCX_TEST_FAILF("out of memory (%zu bytes)", n);
-	return p;
-}
-
 /* The bytes peer.py's pattern() computes. */
 static void
 interop_pattern(uint8_t *p, size_t n, int i)
@@ -154,20 +144,6 @@ read_full(int fd, void *buf, size_t n)
 	return got;
 }
 
-static void
-write_full(int fd, const void *buf, size_t n)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t w = write(fd, (const char *)buf + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		ASSERT_TRUE(w > 0);
-		done += (size_t)w;
-	}
-}
-
 /* Read a whole file into a malloc'd buffer. */
 static uint8_t *
 slurp(const char *path, size_t *ret_len)
@@ -178,7 +154,7 @@ slurp(const char *path, size_t *ret_len)
 
 	ASSERT_TRUE(fd >= 0);
 	ASSERT_EQ(fstat(fd, &st), 0);
-	buf = xmalloc((size_t)st.st_size);
+	buf = ipcx_test_malloc((size_t)st.st_size);
 	ASSERT_EQ(read_full(fd, buf, (size_t)st.st_size), (size_t)st.st_size);
 	close(fd);
 	*ret_len = (size_t)st.st_size;
@@ -199,19 +175,6 @@ recv_raw_exact(ipcx_chan *ch, uint8_t *buf, size_t want)
 		ASSERT_TRUE(r > 0);
 		got += (size_t)r;
 	}
-}
-
-static void
-recv_str(ipcx_chan *ch, const char *want)
-{
-	char buf[65536];
-	ssize_t r = ipcx_recv(ch, buf, sizeof(buf), TMO);
-
-	if (r < 0)
-		IPCX_TEST_FAILF("recv (want \"%s\") -> %zd %s (%s)", want, r, ipcx_errname((int)r),
-		                ipcx_errmsg(ch));
-	if ((size_t)r != strlen(want) || memcmp(buf, want, (size_t)r) != 0)
-		IPCX_TEST_FAILF("received \"%.*s\", want \"%s\"", (int)r, buf, want);
 }
 
 static const char *
@@ -267,7 +230,7 @@ test_fifo_raw_cat_reader(void)
 	const char *uri = ipcx_test_uri("fifo", "framing=raw&max=1M");
 	char out[600];
 	size_t big = 300000, len, i, o = 0;
-	uint8_t *expect = xmalloc(256 + big + 3), *got, all[256];
+	uint8_t *expect = ipcx_test_malloc(256 + big + 3), *got, all[256];
 	ipcx_chan *tx;
 	pid_t pid;
 
@@ -309,9 +272,9 @@ test_fifo_len_from_printf(void)
 	                      "printf '\\000\\000\\000\\003abc' > \"$1\"",
 	                      uri_path(uri), NULL),
 	               TMO);
-	recv_str(rx, "hello");
-	recv_str(rx, "");
-	recv_str(rx, "abc");
+	ipcx_test_recv_str(rx, "hello");
+	ipcx_test_recv_str(rx, "");
+	ipcx_test_recv_str(rx, "abc");
 	IPCX_FAIL(ipcx_recv(rx, NULL, 0, 0), -EAGAIN);
 	ipcx_close(rx);
 }
@@ -352,7 +315,7 @@ static const size_t client_sizes[] = { 0, 1, 3, 4, 5, 255, 256, 4093, 4096, 6553
 static void
 run_python_client(const char *create_uri, const char *family)
 {
-	uint8_t *buf = xmalloc(1 << 20), *want = xmalloc(1 << 20);
+	uint8_t *buf = ipcx_test_malloc(1 << 20), *want = ipcx_test_malloc(1 << 20);
 	char addr[IPCX_URI_MAX + 256];
 	struct ipcx_stat st;
 	ipcx_chan *srv, *conn;
@@ -405,7 +368,7 @@ run_python_server(const char *family, const char *addr, const char *uri_prefix)
 {
 	static const size_t sizes[] = { 0, 1, 2, 3, 4, 5, 100, 4096, 65537, 1 << 20, 16 << 20, 0 };
 	size_t n = sizeof(sizes) / sizeof(sizes[0]), i, j, total = 0;
-	uint8_t *buf = xmalloc(16 << 20), *sent = xmalloc(16 << 20);
+	uint8_t *buf = ipcx_test_malloc(16 << 20), *sent = ipcx_test_malloc(16 << 20);
 	char line[128], uri[IPCX_URI_MAX];
 	unsigned long count, bytes;
 	ipcx_chan *ch;
@@ -483,7 +446,7 @@ test_line_python_unix(void)
 	const char *path = uri_path(ipcx_test_uri("unix", NULL));
 	static const char *lines[] = { "hello", "", "with spaces\tand a tab", "\001\377 bytes",
 		                       "last" };
-	char uri[600], line[128], want[20000], *longline = xmalloc(10001);
+	char uri[600], line[128], want[20000], *longline = ipcx_test_malloc(10001);
 	ipcx_chan *ch;
 	size_t i;
 	int out;
@@ -497,7 +460,7 @@ test_line_python_unix(void)
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		IPCX_PASS(ipcx_send(ch, lines[i], strlen(lines[i]), TMO));
 		snprintf(want, sizeof(want), "echo:%s", lines[i]);
-		recv_str(ch, want);
+		ipcx_test_recv_str(ch, want);
 		/* A message holding '\n' cannot be a line: refused, nothing sent. */
 		IPCX_FAIL(ipcx_send(ch, "a\nb", 3, TMO), -EINVAL);
 		IPCX_FAIL(ipcx_send(ch, "trailing\n", 9, TMO), -EINVAL);
@@ -506,7 +469,7 @@ test_line_python_unix(void)
 	longline[10000] = '\0';
 	IPCX_PASS(ipcx_send(ch, longline, 10000, TMO));
 	snprintf(want, sizeof(want), "echo:%s", longline);
-	recv_str(ch, want);
+	ipcx_test_recv_str(ch, want);
 	ipcx_close(ch);
 	read_line(out, line, sizeof(line));
 	ASSERT_STREQ(line, "COUNT 6");
@@ -534,11 +497,11 @@ test_line_shell_spawn(void)
 		snprintf(msg, sizeof(msg), "line %d of 100", i);
 		IPCX_PASS(ipcx_send(ch, msg, strlen(msg), TMO));
 		snprintf(want, sizeof(want), "%s!", msg);
-		recv_str(ch, want);
+		ipcx_test_recv_str(ch, want);
 	}
 	IPCX_FAIL(ipcx_send(ch, "two\nlines", 9, TMO), -EINVAL);
 	IPCX_PASS(ipcx_send(ch, "", 0, TMO));
-	recv_str(ch, "!");
+	ipcx_test_recv_str(ch, "!");
 	ipcx_close(ch); /* the shell reads end of file and exits */
 	ipcx_test_wait(pid, TMO);
 }
@@ -561,11 +524,11 @@ test_line_fifo_shell(void)
 	ipcx_test_wait(run_sh("printf 'one\\ntwo\\n\\nthree\\n' > \"$1\"; echo four > \"$1\"",
 	                      uri_path(in), NULL),
 	               TMO);
-	recv_str(rx, "one");
-	recv_str(rx, "two");
-	recv_str(rx, "");
-	recv_str(rx, "three");
-	recv_str(rx, "four");
+	ipcx_test_recv_str(rx, "one");
+	ipcx_test_recv_str(rx, "two");
+	ipcx_test_recv_str(rx, "");
+	ipcx_test_recv_str(rx, "three");
+	ipcx_test_recv_str(rx, "four");
 	IPCX_FAIL(ipcx_recv(rx, NULL, 0, 0), -EAGAIN);
 	ipcx_close(rx);
 
@@ -676,8 +639,8 @@ run_adopt(enum adopt_kind kind)
 		hdr[2] = (uint8_t)(n >> 8);
 		hdr[3] = (uint8_t)n;
 		ipcx_test_fill(sent, n, (uint32_t)i);
-		write_full(a.in[1], hdr, 4);
-		write_full(a.in[1], sent, n);
+		ipcx_test_write_full(a.in[1], hdr, 4);
+		ipcx_test_write_full(a.in[1], sent, n);
 		ASSERT_EQ(read_full(a.out[0], hdr, 4), 4);
 		got = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
 		ASSERT_EQ(got, n);

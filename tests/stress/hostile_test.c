@@ -35,31 +35,6 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		IPCX_TEST_FAILF("out of memory (%zu bytes)", n);
-	return p;
-}
-
-static void
-write_full(int fd, const void *buf, size_t n)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t w = write(fd, (const char *)buf + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			IPCX_TEST_FAILF("write: %s", strerror(errno));
-		done += (size_t)w;
-	}
-}
-
 /*
  * Wait until fd reports end of stream (read 0, or ECONNRESET).  Returns 0
  * then, or fails the (helper) process after TMO.
@@ -137,53 +112,6 @@ join_uri(ipcx_chan *srv, const char *create_uri, char *out, size_t outlen)
 		snprintf(out, outlen, "%s", create_uri);
 }
 
-static void
-recv_str(ipcx_chan *ch, const char *want)
-{
-	char buf[8192];
-	ssize_t r = ipcx_recv(ch, buf, sizeof(buf), TMO);
-
-	if (r < 0)
-		IPCX_TEST_FAILF("recv (want \"%s\") -> %zd %s (%s)", want, r, ipcx_errname((int)r),
-		                ipcx_errmsg(ch));
-	if ((size_t)r != strlen(want) || memcmp(buf, want, (size_t)r) != 0)
-		IPCX_TEST_FAILF("received \"%.*s\", want \"%s\"", (int)r, buf, want);
-}
-
-static void
-send_str(ipcx_chan *ch, const char *s)
-{
-	IPCX_PASS(ipcx_send(ch, s, strlen(s), TMO));
-}
-
-/* A one-byte signal line between the test and a helper. */
-struct line {
-	int fd[2];
-};
-
-static void
-line_open(struct line *l)
-{
-	ASSERT_EQ(pipe2(l->fd, O_CLOEXEC), 0);
-}
-
-static void
-line_put(struct line *l, char c)
-{
-	write_full(l->fd[1], &c, 1);
-}
-
-static char
-line_get(struct line *l)
-{
-	struct pollfd p = { l->fd[0], POLLIN, 0 };
-	char c;
-
-	if (poll(&p, 1, TMO) <= 0 || read(l->fd[0], &c, 1) != 1)
-		IPCX_TEST_FAILF("no word from the other process");
-	return c;
-}
-
 /* ---- a 4 GiB frame ---------------------------------------------------- */
 
 struct raw_peer {
@@ -199,7 +127,7 @@ raw_peer_main(void *argp)
 	struct raw_peer *p = argp;
 	int fd = raw_connect(p->uri);
 
-	write_full(fd, p->bytes, p->len);
+	ipcx_test_write_full(fd, p->bytes, p->len);
 	if (p->then_wait_end)
 		wait_for_end(fd);
 	close(fd);
@@ -214,10 +142,10 @@ good_client(void *argp)
 	ipcx_chan *ch;
 
 	IPCX_PASS(ipcx_join(&ch, uri, 0));
-	send_str(ch, "g1");
-	recv_str(ch, "r1");
-	send_str(ch, "g2");
-	recv_str(ch, "r2");
+	ipcx_test_send_str(ch, "g1");
+	ipcx_test_recv_str(ch, "r1");
+	ipcx_test_send_str(ch, "g2");
+	ipcx_test_recv_str(ch, "r2");
 	ipcx_close(ch);
 	return 0;
 }
@@ -236,7 +164,7 @@ run_huge_frame(const char *create_uri)
 	/* A good connection first ... */
 	gpid = ipcx_test_peer(good_client, uri);
 	IPCX_PASS(ipcx_accept(srv, &good, TMO));
-	recv_str(good, "g1");
+	ipcx_test_recv_str(good, "g1");
 	/* ... then the liar. */
 	rp.uri = uri;
 	rp.bytes = huge;
@@ -255,18 +183,18 @@ run_huge_frame(const char *create_uri)
 	IPCX_FAIL(ipcx_send(bad, "x", 1, TMO), -EPIPE);
 	ipcx_close(bad);
 	/* The old connection and the listener live on. */
-	send_str(good, "r1");
-	recv_str(good, "g2");
-	send_str(good, "r2");
+	ipcx_test_send_str(good, "r1");
+	ipcx_test_recv_str(good, "g2");
+	ipcx_test_send_str(good, "r2");
 	IPCX_FAIL(ipcx_recv(good, buf, sizeof(buf), TMO), IPCX_EOF);
 	ipcx_test_wait(gpid, -1);
 	ipcx_close(good);
 	lpid = ipcx_test_peer(good_client, uri);
 	IPCX_PASS(ipcx_accept(srv, &late, TMO));
-	recv_str(late, "g1");
-	send_str(late, "r1");
-	recv_str(late, "g2");
-	send_str(late, "r2");
+	ipcx_test_recv_str(late, "g1");
+	ipcx_test_send_str(late, "r1");
+	ipcx_test_recv_str(late, "g2");
+	ipcx_test_send_str(late, "r2");
 	ipcx_test_wait(lpid, -1);
 	ipcx_close(late);
 	ipcx_close(srv);
@@ -333,7 +261,7 @@ pipe_liar_main(void *argp)
 
 	signal(SIGPIPE, SIG_IGN);
 	close(p->fds[0]);
-	write_full(p->fds[1], p->bytes, p->len);
+	ipcx_test_write_full(p->fds[1], p->bytes, p->len);
 	if (!p->wait_drop)
 		return 0;
 	/* The reader let go of the pipe: writes fail with EPIPE. */
@@ -381,7 +309,7 @@ expect_torn_end(ipcx_chan *ch, const uint8_t *bytes)
 
 	memset(buf, 0x55, sizeof(buf));
 	if (bytes == mid_frame)
-		recv_str(ch, "abc");
+		ipcx_test_recv_str(ch, "abc");
 	else
 		IPCX_FAIL(ipcx_recv(ch, buf, sizeof(buf), TMO), 0);
 	IPCX_FAIL(ipcx_recv(ch, buf, sizeof(buf), TMO), -EPROTO);
@@ -460,7 +388,7 @@ slow_writer(void *argp)
 	size_t i;
 
 	for (i = 0; i < sizeof(frame); i++) {
-		write_full(fd, frame + i, 1);
+		ipcx_test_write_full(fd, frame + i, 1);
 		usleep(20000);
 	}
 	close(fd);
@@ -500,7 +428,7 @@ struct fifo_vandal {
 	const char *uri;
 	const uint8_t *garbage;
 	size_t glen;
-	struct line go;
+	struct ipcx_test_line go;
 };
 
 static void
@@ -512,7 +440,7 @@ raw_frame(int fd, const char *s)
 	f[0] = f[1] = f[2] = 0;
 	f[3] = (uint8_t)n;
 	memcpy(f + 4, s, n);
-	write_full(fd, f, 4 + n); /* one write(2): atomic in a FIFO */
+	ipcx_test_write_full(fd, f, 4 + n); /* one write(2): atomic in a FIFO */
 }
 
 static int
@@ -525,14 +453,14 @@ fifo_vandal_main(void *argp)
 	ASSERT_TRUE(fd >= 0);
 	raw_frame(fd, "before");
 	/* One write, so the garbage is all in the FIFO at once (< PIPE_BUF). */
-	write_full(fd, v->garbage, v->glen);
+	ipcx_test_write_full(fd, v->garbage, v->glen);
 	/* Wait until the receiver has seen -EPROTO (and flushed) ... */
-	ASSERT_EQ(line_get(&v->go), 'g');
+	ASSERT_EQ(ipcx_test_line_get(&v->go), 'g');
 	/* ... then well-formed messages, by hand and by ipcx. */
 	raw_frame(fd, "after one");
 	raw_frame(fd, "after two");
 	IPCX_PASS(ipcx_join(&ch, v->uri, 0));
-	send_str(ch, "after three");
+	ipcx_test_send_str(ch, "after three");
 	ipcx_close(ch);
 	close(fd);
 	return 0;
@@ -549,19 +477,19 @@ run_fifo_garbage(const uint8_t *garbage, size_t glen, const char *errmsg_word)
 
 	IPCX_PASS(ipcx_create(&rx, uri, 0));
 	IPCX_PASS(ipcx_pollfd(rx));
-	line_open(&v.go);
+	ipcx_test_line_open(&v.go);
 	pid = ipcx_test_peer(fifo_vandal_main, &v);
-	recv_str(rx, "before");
+	ipcx_test_recv_str(rx, "before");
 	/* The garbage may come in the same read as "before", or later. */
 	IPCX_FAIL(ipcx_recv(rx, buf, sizeof(buf), TMO), -EPROTO);
 	if (errmsg_word != NULL && strstr(ipcx_errmsg(rx), errmsg_word) == NULL)
 		IPCX_TEST_FAILF("errmsg \"%s\" does not mention %s", ipcx_errmsg(rx), errmsg_word);
 	/* Flushed: nothing of the garbage is left to misread. */
 	IPCX_FAIL(ipcx_recv(rx, buf, sizeof(buf), 0), -EAGAIN);
-	line_put(&v.go, 'g');
-	recv_str(rx, "after one");
-	recv_str(rx, "after two");
-	recv_str(rx, "after three");
+	ipcx_test_line_put(&v.go, 'g');
+	ipcx_test_recv_str(rx, "after one");
+	ipcx_test_recv_str(rx, "after two");
+	ipcx_test_recv_str(rx, "after three");
 	ipcx_test_wait(pid, -1);
 	IPCX_FAIL(ipcx_recv(rx, buf, sizeof(buf), 0), -EAGAIN);
 	ipcx_close(rx);
@@ -605,7 +533,7 @@ test_line_too_long_unix(void)
 	IPCX_PASS(ipcx_create(&srv, uri, 0));
 	pid = ipcx_test_peer(raw_peer_main, &rp);
 	IPCX_PASS(ipcx_accept(srv, &c, TMO));
-	recv_str(c, "ok");
+	ipcx_test_recv_str(c, "ok");
 	IPCX_FAIL(ipcx_recv(c, buf, sizeof(buf), TMO), -EPROTO);
 	ipcx_test_wait(pid, -1); /* it saw the connection dropped */
 	IPCX_FAIL(ipcx_recv(c, buf, sizeof(buf), TMO), IPCX_EOF);
@@ -647,10 +575,10 @@ fifo_line_vandal(void *argp)
 	ASSERT_TRUE(fd >= 0);
 	memset(big, 'x', sizeof(big));
 	big[sizeof(big) - 1] = '\n';
-	write_full(fd, "fine\n", 5);
-	write_full(fd, big, sizeof(big));
-	ASSERT_EQ(line_get(&v->go), 'g');
-	write_full(fd, "later\n", 6);
+	ipcx_test_write_full(fd, "fine\n", 5);
+	ipcx_test_write_full(fd, big, sizeof(big));
+	ASSERT_EQ(ipcx_test_line_get(&v->go), 'g');
+	ipcx_test_write_full(fd, "later\n", 6);
 	close(fd);
 	return 0;
 }
@@ -668,13 +596,13 @@ test_line_too_long_fifo(void)
 	v.path = path;
 	IPCX_PASS(ipcx_create(&rx, uri, 0));
 	IPCX_PASS(ipcx_pollfd(rx));
-	line_open(&v.go);
+	ipcx_test_line_open(&v.go);
 	pid = ipcx_test_peer(fifo_line_vandal, &v);
-	recv_str(rx, "fine");
+	ipcx_test_recv_str(rx, "fine");
 	IPCX_FAIL(ipcx_recv(rx, buf, sizeof(buf), TMO), -EPROTO);
-	line_put(&v.go, 'g');
+	ipcx_test_line_put(&v.go, 'g');
 	/* A FIFO is flushed, not closed: the next line arrives. */
-	recv_str(rx, "later");
+	ipcx_test_recv_str(rx, "later");
 	ipcx_test_wait(pid, -1);
 	ipcx_close(rx);
 }
@@ -689,7 +617,7 @@ struct stall {
 	const char *uri;     /* join this (sockets), or ... */
 	ipcx_chan *ch;       /* ... use this pair end */
 	ipcx_chan *other;    /* the test's end, closed in the helper */
-	struct line go;      /* the test says when to read, and how it ended */
+	struct ipcx_test_line go;      /* the test says when to read, and how it ended */
 	size_t big;          /* a big message may come first (seed 0xb16) */
 };
 
@@ -704,7 +632,7 @@ stall_receiver(void *argp)
 {
 	struct stall *s = argp;
 	size_t cap = s->big > 4096 ? s->big : 4096;
-	uint8_t *buf = xmalloc(cap);
+	uint8_t *buf = ipcx_test_malloc(cap);
 	ipcx_chan *ch = s->ch;
 	uint32_t seq = 0;
 	char how;
@@ -713,7 +641,7 @@ stall_receiver(void *argp)
 		ipcx_close(s->other);
 	if (ch == NULL)
 		IPCX_PASS(ipcx_join(&ch, s->uri, 0));
-	how = line_get(&s->go);
+	how = ipcx_test_line_get(&s->go);
 	for (;;) {
 		ssize_t r = ipcx_recv(ch, buf, cap, TMO);
 
@@ -770,14 +698,14 @@ stall_small(ipcx_chan *tx, struct stall *s, pid_t pid)
 	}
 	if (rc == -ETIMEDOUT) {
 		/* Nothing was sent: the stream is intact and goes on. */
-		line_put(&s->go, END_CLEAN);
+		ipcx_test_line_put(&s->go, END_CLEAN);
 		ipcx_test_fill(msg, sizeof(msg), seq);
 		IPCX_PASS(ipcx_send(tx, msg, sizeof(msg), TMO));
 		IPCX_PASS(ipcx_send(tx, "", 0, TMO));
 	} else {
 		if (rc != -EPIPE)
 			IPCX_TEST_FAILF("send to a stalled peer -> %d %s", rc, ipcx_errname(rc));
-		line_put(&s->go, END_TORN);
+		ipcx_test_line_put(&s->go, END_TORN);
 		IPCX_FAIL(ipcx_send(tx, msg, sizeof(msg), TMO), -EPIPE);
 	}
 	ipcx_close(tx);
@@ -788,7 +716,7 @@ stall_small(ipcx_chan *tx, struct stall *s, pid_t pid)
 static void
 stall_big(ipcx_chan *tx, struct stall *s, pid_t pid)
 {
-	uint8_t *big = xmalloc(s->big);
+	uint8_t *big = ipcx_test_malloc(s->big);
 	int64_t t0;
 	int rc;
 
@@ -800,7 +728,7 @@ stall_big(ipcx_chan *tx, struct stall *s, pid_t pid)
 	/* Broken for good, whatever the deadline. */
 	IPCX_FAIL(ipcx_send(tx, "x", 1, TMO), -EPIPE);
 	IPCX_FAIL(ipcx_send(tx, "x", 1, 0), -EPIPE);
-	line_put(&s->go, END_TORN);
+	ipcx_test_line_put(&s->go, END_TORN);
 	ipcx_test_wait(pid, -1);
 	ipcx_close(tx);
 	free(big);
@@ -816,7 +744,7 @@ run_stall_socket(const char *create_uri, size_t big)
 
 	IPCX_PASS(ipcx_create(&srv, create_uri, 0));
 	join_uri(srv, create_uri, uri, sizeof(uri));
-	line_open(&s.go);
+	ipcx_test_line_open(&s.go);
 	pid = ipcx_test_peer(stall_receiver, &s);
 	IPCX_PASS(ipcx_accept(srv, &tx, TMO));
 	if (big)
@@ -836,7 +764,7 @@ run_stall_pipe(size_t big)
 	IPCX_PASS(ipcx_pair("pipe:", &tx, &rx));
 	s.ch = rx;
 	s.other = tx;
-	line_open(&s.go);
+	ipcx_test_line_open(&s.go);
 	pid = ipcx_test_peer(stall_receiver, &s);
 	ipcx_close(rx);
 	if (big)
@@ -890,14 +818,14 @@ static int
 late_reader(void *argp)
 {
 	struct stall *s = argp;
-	uint8_t *buf = xmalloc(s->big);
+	uint8_t *buf = ipcx_test_malloc(s->big);
 	ipcx_chan *ch;
 
 	IPCX_PASS(ipcx_join(&ch, s->uri, 0));
-	ASSERT_EQ(line_get(&s->go), 'g');
+	ASSERT_EQ(ipcx_test_line_get(&s->go), 'g');
 	IPCX_FAIL(ipcx_recv(ch, buf, s->big, TMO), (ssize_t)s->big);
 	ASSERT_TRUE(ipcx_test_check(buf, s->big, 0xb16));
-	recv_str(ch, "next");
+	ipcx_test_recv_str(ch, "next");
 	IPCX_FAIL(ipcx_recv(ch, buf, s->big, TMO), IPCX_EOF);
 	ipcx_close(ch);
 	free(buf);
@@ -909,12 +837,12 @@ test_nonblocking_send_never_splices(void)
 {
 	const char *uri = ipcx_test_uri("unix", NULL);
 	struct stall s = { uri, NULL, NULL, { { -1, -1 } }, (size_t)4 << 20 };
-	uint8_t *big = xmalloc(s.big);
+	uint8_t *big = ipcx_test_malloc(s.big);
 	ipcx_chan *srv, *tx;
 	pid_t pid;
 
 	IPCX_PASS(ipcx_create(&srv, uri, 0));
-	line_open(&s.go);
+	ipcx_test_line_open(&s.go);
 	pid = ipcx_test_peer(late_reader, &s);
 	IPCX_PASS(ipcx_accept(srv, &tx, TMO));
 	ipcx_test_fill(big, s.big, 0xb16);
@@ -923,8 +851,8 @@ test_nonblocking_send_never_splices(void)
 	memset(big, 0, s.big); /* the caller's buffer is its own again */
 	/* The next message must wait behind it. */
 	IPCX_FAIL(ipcx_send(tx, "next", 4, 0), -EAGAIN);
-	line_put(&s.go, 'g');
-	send_str(tx, "next");
+	ipcx_test_line_put(&s.go, 'g');
+	ipcx_test_send_str(tx, "next");
 	ipcx_close(tx);
 	ipcx_test_wait(pid, -1);
 	ipcx_close(srv);

@@ -137,58 +137,11 @@ count_entries(const char *dir)
 	return n;
 }
 
-static void
-recv_str(ipcx_chan *ch, const char *want)
-{
-	char buf[512];
-	ssize_t r = ipcx_recv(ch, buf, sizeof(buf), TMO);
-
-	if (r < 0)
-		IPCX_TEST_FAILF("recv (want \"%s\") -> %zd %s (%s)", want, r, ipcx_errname((int)r),
-		                ipcx_errmsg(ch));
-	if ((size_t)r != strlen(want) || memcmp(buf, want, (size_t)r) != 0)
-		IPCX_TEST_FAILF("received \"%.*s\", want \"%s\"", (int)r, buf, want);
-}
-
-static void
-send_str(ipcx_chan *ch, const char *s)
-{
-	IPCX_PASS(ipcx_send(ch, s, strlen(s), TMO));
-}
-
-/* A one-byte signal line between the test and a helper. */
-struct line {
-	int fd[2];
-};
-
-static void
-line_open(struct line *l)
-{
-	ASSERT_EQ(pipe2(l->fd, O_CLOEXEC), 0);
-}
-
-static void
-line_put(struct line *l, char c)
-{
-	ASSERT_EQ(write(l->fd[1], &c, 1), 1);
-}
-
-static char
-line_get(struct line *l)
-{
-	struct pollfd p = { l->fd[0], POLLIN, 0 };
-	char c;
-
-	if (poll(&p, 1, TMO) <= 0 || read(l->fd[0], &c, 1) != 1)
-		IPCX_TEST_FAILF("no word from the other process");
-	return c;
-}
-
 /* ---- FIFOs as nobody -------------------------------------------------- */
 
 struct peer {
 	const char *uri;
-	struct line ln;
+	struct ipcx_test_line ln;
 	int expect;         /* expected result, where it varies */
 };
 
@@ -242,7 +195,7 @@ nobody_fifo_send(void *argp)
 
 	become_nobody();
 	IPCX_PASS(ipcx_join(&ch, p->uri, 0));
-	send_str(ch, "from nobody");
+	ipcx_test_send_str(ch, "from nobody");
 	ipcx_close(ch);
 	return 0;
 }
@@ -256,8 +209,8 @@ nobody_fifo_recv(void *argp)
 	become_nobody();
 	IPCX_PASS(ipcx_join(&ch, p->uri, 0));
 	IPCX_PASS(ipcx_pollfd(ch)); /* the one receiver, now */
-	line_put(&p->ln, 'r');
-	recv_str(ch, "to nobody");
+	ipcx_test_line_put(&p->ln, 'r');
+	ipcx_test_recv_str(ch, "to nobody");
 	ipcx_close(ch);
 	return 0;
 }
@@ -276,15 +229,15 @@ test_fifo_mode_0666_admits_nobody(void)
 	IPCX_PASS(ipcx_create(&rx, uri, 0));
 	IPCX_PASS(ipcx_pollfd(rx));
 	pid = ipcx_test_peer(nobody_fifo_send, &p);
-	recv_str(rx, "from nobody");
+	ipcx_test_recv_str(rx, "from nobody");
 	ipcx_test_wait(pid, -1);
 	ipcx_close(rx);
 	/* Root sends, nobody receives. */
 	IPCX_PASS(ipcx_create(&tx, uri2, 0));
-	line_open(&p2.ln);
+	ipcx_test_line_open(&p2.ln);
 	pid = ipcx_test_peer(nobody_fifo_recv, &p2);
-	ASSERT_EQ(line_get(&p2.ln), 'r');
-	send_str(tx, "to nobody");
+	ASSERT_EQ(ipcx_test_line_get(&p2.ln), 'r');
+	ipcx_test_send_str(tx, "to nobody");
 	ipcx_test_wait(pid, -1);
 	ipcx_close(tx);
 }
@@ -333,8 +286,8 @@ nobody_client(void *argp)
 
 	become_nobody();
 	IPCX_PASS(ipcx_join(&ch, p->uri, 0));
-	send_str(ch, "hello from nobody");
-	recv_str(ch, "hello nobody");
+	ipcx_test_send_str(ch, "hello from nobody");
+	ipcx_test_recv_str(ch, "hello nobody");
 	ipcx_close(ch);
 	return 0;
 }
@@ -361,7 +314,7 @@ serve_nobody(ipcx_chan *srv, struct peer *p)
 	ASSERT_MEMEQ(buf, "hello from nobody", 17);
 	ASSERT_TRUE(info.fields & IPCX_INFO_UID);
 	ASSERT_EQ(info.uid, NOBODY);
-	send_str(c, "hello nobody");
+	ipcx_test_send_str(c, "hello nobody");
 	ipcx_test_wait(pid, -1);
 	ipcx_close(c);
 }
@@ -398,10 +351,10 @@ nobody_refused_client(void *argp)
 	if (rc < 0) {
 		/* Refusing at connect would be fine too. */
 		IPCX_FAIL(rc, -ECONNREFUSED);
-		line_put(&p->ln, 'c');
+		ipcx_test_line_put(&p->ln, 'c');
 		return 0;
 	}
-	line_put(&p->ln, 'c');
+	ipcx_test_line_put(&p->ln, 'c');
 	rc = ipcx_send(ch, "let me in", 9, TMO);
 	if (rc != 0 && rc != -EPIPE)
 		IPCX_TEST_FAILF("send -> %d %s", rc, ipcx_errname(rc));
@@ -423,9 +376,9 @@ run_abstract_refuses(const char *query)
 
 	need_root();
 	IPCX_PASS(ipcx_create(&srv, uri, 0));
-	line_open(&p.ln);
+	ipcx_test_line_open(&p.ln);
 	pid = ipcx_test_peer(nobody_refused_client, &p);
-	ASSERT_EQ(line_get(&p.ln), 'c');
+	ASSERT_EQ(ipcx_test_line_get(&p.ln), 'c');
 	/* The refused connection is never returned. */
 	IPCX_FAIL(ipcx_accept(srv, &c, 1000), -ETIMEDOUT);
 	ipcx_test_wait(pid, -1);
@@ -434,8 +387,8 @@ run_abstract_refuses(const char *query)
 	IPCX_PASS(ipcx_accept(srv, &c, TMO));
 	IPCX_PASS(ipcx_stat(c, &st));
 	ASSERT_EQ(st.peer_uid, 0);
-	send_str(mine, "root");
-	recv_str(c, "root");
+	ipcx_test_send_str(mine, "root");
+	ipcx_test_recv_str(c, "root");
 	ipcx_close(c);
 	ipcx_close(mine);
 	ipcx_close(srv);
@@ -481,9 +434,9 @@ test_path_allow_uid_restricts(void)
 
 	need_root();
 	IPCX_PASS(ipcx_create(&srv, uri, 0));
-	line_open(&p.ln);
+	ipcx_test_line_open(&p.ln);
 	pid = ipcx_test_peer(nobody_refused_client, &p);
-	ASSERT_EQ(line_get(&p.ln), 'c');
+	ASSERT_EQ(ipcx_test_line_get(&p.ln), 'c');
 	IPCX_FAIL(ipcx_accept(srv, &c, 1000), -ETIMEDOUT);
 	ipcx_test_wait(pid, -1);
 	ipcx_close(srv);
@@ -501,10 +454,10 @@ nobody_dgram_sender(void *argp)
 	become_nobody();
 	IPCX_PASS(ipcx_join(&ch, p->uri, 0));
 	for (i = 0; i < 3; i++)
-		send_str(ch, "from nobody");
+		ipcx_test_send_str(ch, "from nobody");
 	if (p->expect) {
 		/* Allowed: the server answers, and we hear it. */
-		recv_str(ch, "reply to nobody");
+		ipcx_test_recv_str(ch, "reply to nobody");
 	}
 	ipcx_close(ch);
 	return 0;
@@ -525,7 +478,7 @@ test_abstract_dgram_drops_nobody(void)
 	/* Nobody's datagrams are all in the queue before root's. */
 	ipcx_test_wait(ipcx_test_peer(nobody_dgram_sender, &p), -1);
 	IPCX_PASS(ipcx_join(&mine, uri, 0));
-	send_str(mine, "from root");
+	ipcx_test_send_str(mine, "from root");
 	r = ipcx_recv_info(srv, buf, sizeof(buf), &info, TMO);
 	ASSERT_EQ(r, 9);
 	ASSERT_MEMEQ(buf, "from root", 9);
@@ -557,7 +510,7 @@ test_abstract_dgram_allow_uid(void)
 		ASSERT_EQ(info.pid, pid);
 	}
 	/* A reply goes to the last sender, which must be able to read it. */
-	send_str(srv, "reply to nobody");
+	ipcx_test_send_str(srv, "reply to nobody");
 	ipcx_test_wait(pid, -1);
 	ipcx_close(srv);
 }
@@ -727,8 +680,8 @@ test_symlink_never_followed_unix(void)
 	assert_symlink_to(llink, live);
 	IPCX_PASS(ipcx_join(&cl, uri_of("unix", live, NULL), 0));
 	IPCX_PASS(ipcx_accept(srv, &c, TMO));
-	send_str(cl, "still here");
-	recv_str(c, "still here");
+	ipcx_test_send_str(cl, "still here");
+	ipcx_test_recv_str(c, "still here");
 	ipcx_close(c);
 	ipcx_close(cl);
 	ipcx_close(srv);
@@ -773,7 +726,7 @@ live_server(void *argp)
 	char buf[64];
 
 	IPCX_PASS(ipcx_create(&srv, p->uri, 0));
-	line_put(&p->ln, 'l');
+	ipcx_test_line_put(&p->ln, 'l');
 	for (;;) {
 		ssize_t r;
 
@@ -788,7 +741,7 @@ live_server(void *argp)
 		ASSERT_MEMEQ(buf, "are you alive?", 14);
 		break;
 	}
-	send_str(c, "yes");
+	ipcx_test_send_str(c, "yes");
 	ipcx_close(c);
 	ipcx_close(srv);
 	return 0;
@@ -814,25 +767,25 @@ test_stale_socket_replaced_live_never(void)
 	IPCX_PASS(ipcx_create(&srv, uri, 0));
 	IPCX_PASS(ipcx_join(&cl, uri, 0));
 	IPCX_PASS(ipcx_accept(srv, &c, TMO));
-	send_str(cl, "new server");
-	recv_str(c, "new server");
+	ipcx_test_send_str(cl, "new server");
+	ipcx_test_recv_str(c, "new server");
 	ipcx_close(c);
 	ipcx_close(cl);
 	ipcx_close(srv);
 	ASSERT_TRUE(!exists(path));
 
 	/* A live server's file: never taken over. */
-	line_open(&p.ln);
+	ipcx_test_line_open(&p.ln);
 	pid = ipcx_test_peer(live_server, &p);
-	ASSERT_EQ(line_get(&p.ln), 'l');
+	ASSERT_EQ(ipcx_test_line_get(&p.ln), 'l');
 	ASSERT_EQ(lstat(path, &st), 0);
 	IPCX_FAIL(ipcx_create(&srv, uri, 0), -EADDRINUSE);
 	IPCX_FAIL(ipcx_create(&srv, uri, IPCX_EXCL), -EEXIST);
 	ASSERT_EQ(lstat(path, &st2), 0);
 	ASSERT_EQ(st2.st_ino, st.st_ino);
 	IPCX_PASS(ipcx_join(&cl, uri, 0));
-	send_str(cl, "are you alive?");
-	recv_str(cl, "yes");
+	ipcx_test_send_str(cl, "are you alive?");
+	ipcx_test_recv_str(cl, "yes");
 	ipcx_close(cl);
 	ipcx_test_wait(pid, -1);
 }
@@ -910,8 +863,8 @@ fifo_works(const char *uri)
 	IPCX_PASS(ipcx_create(&rx, uri, 0));
 	IPCX_PASS(ipcx_pollfd(rx));
 	IPCX_PASS(ipcx_join(&tx, uri, 0));
-	send_str(tx, "works");
-	recv_str(rx, "works");
+	ipcx_test_send_str(tx, "works");
+	ipcx_test_recv_str(rx, "works");
 	ipcx_close(tx);
 	ipcx_close(rx);
 }
@@ -1153,8 +1106,8 @@ test_no_descriptor_leaks_across_exec(void)
 	IPCX_PASS(ipcx_create(&frx, uri_of("fifo", scratch("fifo"), NULL), 0));
 	IPCX_PASS(ipcx_pollfd(frx)); /* the reading end, and its own write end */
 	IPCX_PASS(ipcx_join(&ftx, uri_of("fifo", scratch("fifo"), NULL), 0));
-	send_str(ftx, "open the writer");
-	recv_str(frx, "open the writer");
+	ipcx_test_send_str(ftx, "open the writer");
+	ipcx_test_recv_str(frx, "open the writer");
 	IPCX_PASS(ipcx_create(&ul, uri_of("unix", scratch("sock"), NULL), 0));
 	IPCX_PASS(ipcx_join(&uc, uri_of("unix", scratch("sock"), NULL), 0));
 	IPCX_PASS(ipcx_accept(ul, &ua, TMO));
@@ -1164,14 +1117,14 @@ test_no_descriptor_leaks_across_exec(void)
 	IPCX_PASS(ipcx_accept(sl, &sa, TMO));
 	IPCX_PASS(ipcx_create(&dg, uri_of("unix", scratch("dgram"), "type=dgram"), 0));
 	IPCX_PASS(ipcx_join(&dj, uri_of("unix", scratch("dgram"), "type=dgram"), 0));
-	send_str(dj, "ping");
-	recv_str(dg, "ping");
+	ipcx_test_send_str(dj, "ping");
+	ipcx_test_recv_str(dg, "ping");
 	IPCX_PASS(ipcx_create(&tl, "tcp:127.0.0.1:0", 0));
 	IPCX_PASS(ipcx_stat(tl, &st));
 	IPCX_PASS(ipcx_join(&tc, st.uri, 0));
 	IPCX_PASS(ipcx_accept(tl, &ta, TMO));
-	send_str(tc, "tcp");
-	recv_str(ta, "tcp");
+	ipcx_test_send_str(tc, "tcp");
+	ipcx_test_recv_str(ta, "tcp");
 	IPCX_PASS(ipcx_pair("unix:?type=seqpacket", &up1, &up2));
 	/* An adopted plain pipe ("pipe:FD" reopens it). */
 	ASSERT_EQ(pipe(plain), 0);

@@ -58,16 +58,6 @@ rr_size(const struct xcfg *c, int k)
 	return ((size_t)k * 97u + 1) % (c->cycle + 1);
 }
 
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		IPCX_TEST_FAILF("out of memory (%zu bytes)", n);
-	return p;
-}
-
 static size_t
 buf_size(const struct xcfg *c)
 {
@@ -116,7 +106,7 @@ static int
 role_sender(ipcx_chan *ch, const struct xcfg *c)
 {
 	size_t cap = buf_size(c);
-	uint8_t *buf = xmalloc(cap);
+	uint8_t *buf = ipcx_test_malloc(cap);
 	int i;
 
 	check_max(ch, c);
@@ -153,7 +143,7 @@ static void
 role_receiver(ipcx_chan *ch, const struct xcfg *c)
 {
 	size_t cap = buf_size(c);
-	uint8_t *buf = xmalloc(cap);
+	uint8_t *buf = ipcx_test_malloc(cap);
 	ssize_t r;
 	int i;
 
