@@ -254,8 +254,11 @@ fifo_chan_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_
 			f->locked = true;
 		}
 		r = ipcx__fd_send(ch, iov, iovcnt, deadline);
+		/* The lock is held until the frame's last byte: a wait that
+		 * ended (deadline, ipcx_wake, a signal) leaves the frame to be
+		 * finished or broken by the core, never opened to others. */
 		if (f->locked && (r < 0 || (size_t)r == total) && r != -EAGAIN &&
-		    r != -ETIMEDOUT)
+		    r != -ETIMEDOUT && r != -ECANCELED && r != -EINTR)
 			fifo_unlock(ch);
 		if (r != -EPIPE || f->locked)
 			return r;
