@@ -273,6 +273,69 @@ IPCX_API const char *ipcx_errname(int err);
  */
 IPCX_API const char *ipcx_errmsg(ipcx_chan *ch);
 
+/*
+ * What a built transport is and can do (ipcx_scheme_info().caps).  These are
+ * properties of the mechanism, the same for every URI of the scheme, except
+ * where a key selects a variant (unix: type=dgram keeps boundaries and has
+ * no EOF; the variants list names such keys).
+ */
+#define IPCX_SCHEME_STREAM     (1u << 0)  /* a byte stream ipcx frames: framing= applies */
+#define IPCX_SCHEME_MESSAGE    (1u << 1)  /* the mechanism keeps message boundaries itself */
+#define IPCX_SCHEME_BIDIR      (1u << 2)  /* both ends of one channel send and receive */
+#define IPCX_SCHEME_EOF        (1u << 3)  /* a receiver learns that every peer has gone */
+#define IPCX_SCHEME_LISTEN     (1u << 4)  /* create listens, join connects, ipcx_accept */
+#define IPCX_SCHEME_POLLFD     (1u << 5)  /* ipcx_pollfd gives a descriptor */
+#define IPCX_SCHEME_LOAN       (1u << 6)  /* zero-copy loan/borrow in place */
+#define IPCX_SCHEME_PEER_CRED  (1u << 7)  /* knows the sending peer's pid/uid */
+#define IPCX_SCHEME_KEPT       (1u << 8)  /* objects outlive ipcx_close by default */
+#define IPCX_SCHEME_NAMED      (1u << 9)  /* a named object that exists without any process:
+                                           * `ipcx create` and `ipcx rm` apply to it */
+#define IPCX_SCHEME_PAIR       (1u << 10) /* ipcx_pair makes two connected ends */
+#define IPCX_SCHEME_MANY_RECV  (1u << 11) /* several receivers may share one object, each
+                                           * message going to one of them */
+#define IPCX_SCHEME_ADDRESS_OPTIONAL (1u << 12) /* an empty address is valid (ipcx_pair) */
+
+struct ipcx_scheme_info {
+	char scheme[16];            /* "fifo" */
+	const char *summary;        /* "named pipe" */
+	const char *address;        /* the address form, for help texts: "PATH" */
+	/*
+	 * A URI template that opens a private instance of this scheme, for
+	 * tools and test suites that exercise every transport: "{dir}" stands
+	 * for a fresh directory the caller owns, "{id}" for a token unique to
+	 * the caller (letters, digits, '-').  NULL: no private instance can be
+	 * made by URI alone (pipe: is made by ipcx_pair).
+	 */
+	const char *sample;
+	/* Queries that select distinct behaviours worth trying each
+	 * ("type=seqpacket"), NULL-terminated; never NULL itself. */
+	const char *const *variants;
+	unsigned caps;              /* IPCX_SCHEME_* */
+	size_t default_max;         /* the largest message when max= is not given */
+	uint32_t reserved[8];
+};
+
+/*
+ * ipcx_schemes - the schemes of every transport built into this library,
+ * NULL-terminated, in a fixed order.  Never NULL; the strings are static.
+ */
+IPCX_API const char *const *ipcx_schemes(void);
+
+/*
+ * ipcx_scheme_info - describe the transport for scheme ("fifo", no colon).
+ * Returns 0, -ENOTSUP (a scheme DESIGN names that is not built yet), or
+ * -EINVAL (not a scheme, or info NULL).
+ */
+IPCX_API int ipcx_scheme_info(const char *scheme, struct ipcx_scheme_info *info);
+
+/*
+ * ipcx_flush - finish sending the rest of a frame that a timeout-0 send
+ * started and could not complete.  Returns 0 once nothing is pending, or
+ * -EAGAIN/-ETIMEDOUT (some is still pending), -EPIPE (the channel broke),
+ * -ECANCELED, -EINTR.
+ */
+IPCX_API int ipcx_flush(ipcx_chan *ch, int timeout_ms);
+
 /* ipcx_version - the library's version string, e.g. "0.1.0". */
 IPCX_API const char *ipcx_version(void);
 

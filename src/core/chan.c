@@ -12,6 +12,7 @@
  *   unlink, zero-copy, signals
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,7 +291,7 @@ static void
 chan_finish_open(struct ipcx_chan *ch)
 {
 	if (ch->max == 0)
-		ch->max = IPCX_DEFAULT_MAX;
+		ch->max = ch->tp->t_default_max != 0 ? ch->tp->t_default_max : IPCX_DEFAULT_MAX;
 }
 
 static void
@@ -556,7 +557,10 @@ ipcx_wake(ipcx_chan *ch)
 	if (ch == NULL)
 		return -EINVAL;
 	/* write(2) on an eventfd is async-signal-safe; so must c_wake be. */
+	/* wake_pending first: whichever wait consumes the eventfd clears it. */
+	atomic_store(&ch->wake_pending, 1);
 	(void)!write(ch->wake_fd, &one, sizeof(one));
+	ipcx__wake_futex_waiter(ch);
 	if (ch->tp->t_ops->c_wake != NULL)
 		ch->tp->t_ops->c_wake(ch);
 	return 0;

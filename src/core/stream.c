@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stream.c - waiting on descriptors, and the byte I/O every stream
- * transport shares.  A transport whose channel is a pair of descriptors
+ * stream.c - the byte I/O every stream transport shares.  A transport whose channel is a pair of descriptors
  * (pipe, fifo, unix stream, tcp) points c_send/c_recv here and only opens
  * and closes its descriptors itself.
  */
@@ -17,76 +16,6 @@
 #include "core/transport.h"
 #include "os/io.h"
 #include "os/sys.h"
-
-static void
-wake_consume(struct ipcx_chan *ch)
-{
-	uint64_t v;
-
-	(void)!read(ch->wake_fd, &v, sizeof(v));
-}
-
-int
-ipcx__wait_fd(struct ipcx_chan *ch, int fd, short events, int64_t deadline)
-{
-	struct pollfd p[2];
-	nfds_t n = 0;
-
-	if (fd >= 0) {
-		p[n].fd = fd;
-		p[n].events = events;
-		n++;
-	}
-	p[n].fd = ch->wake_fd;
-	p[n].events = POLLIN;
-	n++;
-	for (;;) {
-		struct timespec ts;
-		int left = ipcx__deadline_left(deadline, &ts);
-		int r = ipcx__sys.ppoll(p, n, left == 2 ? NULL : &ts, NULL);
-
-		if (r < 0) {
-			if (errno == EINTR) {
-				if (ch->flags & IPCX_INTERRUPTIBLE)
-					return -EINTR;
-				/* The deadline is absolute: nothing to adjust; but a
-				 * storm of signals must not outlast it. */
-				if (ipcx__deadline_left(deadline, &ts) == 0)
-					return ipcx__deadline_error(deadline);
-				continue;
-			}
-			return -errno;
-		}
-		if (p[n - 1].revents & POLLIN) {
-			wake_consume(ch);
-			return -ECANCELED;
-		}
-		if (fd >= 0 && p[0].revents)
-			return p[0].revents;
-		/* ppoll may return a hair early; a deadline is never cut short. */
-		if (left == 0 || ipcx__deadline_left(deadline, &ts) == 0)
-			return ipcx__deadline_error(deadline);
-	}
-}
-
-int
-ipcx__backoff(struct ipcx_chan *ch, int64_t deadline, int *step_ms)
-{
-	int64_t now = ipcx__now_ns(), until;
-	int rc;
-
-	if (deadline != IPCX_DEADLINE_NEVER && deadline <= now)
-		return ipcx__deadline_error(deadline);
-	until = now + (int64_t)*step_ms * 1000000;
-	if (deadline != IPCX_DEADLINE_NEVER && until > deadline)
-		until = deadline;
-	if (*step_ms < 50)
-		*step_ms *= 2;
-	rc = ipcx__wait_fd(ch, -1, 0, until);
-	if (rc == -ETIMEDOUT)
-		return 0;
-	return rc;
-}
 
 ssize_t
 ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)

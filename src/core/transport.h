@@ -15,6 +15,7 @@
 #ifndef IPCX_CORE_TRANSPORT_H
 #define IPCX_CORE_TRANSPORT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -74,6 +75,8 @@ struct ipcx_chan {
 	enum ipcx_framing framing;
 	unsigned mode;           /* "mode=", default 0600 */
 	int wake_fd;             /* eventfd written by ipcx_wake */
+	atomic_uint wake_pending;          /* an ipcx_wake not yet consumed */
+	_Atomic uint32_t *_Atomic futex_waiting; /* the word a futex wait sleeps on */
 	bool broken;             /* a started frame could not be finished: -EPIPE */
 	int broken_err;          /* what later receives answer once broken */
 	struct ipcx_rxbuf rx;    /* framed receive buffer */
@@ -225,16 +228,25 @@ struct ipcx_chan_ops {
 	int (*c_check)(const struct ipcx_uri *uri);
 };
 
-/* Capability bits (t_caps). */
-#define IPCX_CAP_STREAM       (1u << 0) /* may be a byte stream the core frames */
-#define IPCX_CAP_MESSAGE      (1u << 1) /* may keep message boundaries itself */
-#define IPCX_CAP_BIDIR        (1u << 2) /* both ends send and receive */
-#define IPCX_CAP_MULTI_WRITER (1u << 3) /* many senders, one stream */
-#define IPCX_CAP_PEER_CRED    (1u << 4) /* knows the peer's pid/uid/gid */
-#define IPCX_CAP_FD_PASS      (1u << 5)
-#define IPCX_CAP_LOAN         (1u << 6)
-#define IPCX_CAP_POLLABLE     (1u << 7)
-#define IPCX_CAP_LISTEN       (1u << 8) /* create = listen, with ipcx_accept */
+/*
+ * Capability bits (t_caps): the public IPCX_SCHEME_* bits of ipcx.h, which
+ * ipcx_scheme_info() reports, plus these the core alone reads.
+ */
+#define IPCX_CAP_STREAM       IPCX_SCHEME_STREAM
+#define IPCX_CAP_MESSAGE      IPCX_SCHEME_MESSAGE
+#define IPCX_CAP_BIDIR        IPCX_SCHEME_BIDIR
+#define IPCX_CAP_EOF          IPCX_SCHEME_EOF
+#define IPCX_CAP_LISTEN       IPCX_SCHEME_LISTEN
+#define IPCX_CAP_POLLABLE     IPCX_SCHEME_POLLFD
+#define IPCX_CAP_LOAN         IPCX_SCHEME_LOAN
+#define IPCX_CAP_PEER_CRED    IPCX_SCHEME_PEER_CRED
+#define IPCX_CAP_KEPT         IPCX_SCHEME_KEPT
+#define IPCX_CAP_NAMED        IPCX_SCHEME_NAMED
+#define IPCX_CAP_PAIR         IPCX_SCHEME_PAIR
+#define IPCX_CAP_MANY_RECV    IPCX_SCHEME_MANY_RECV
+#define IPCX_CAP_PUBLIC       0x0000ffffu
+#define IPCX_CAP_MULTI_WRITER (1u << 24) /* many senders, one stream */
+#define IPCX_CAP_FD_PASS      (1u << 25)
 
 #define IPCX_TRANSPORT_VERSION 1
 
@@ -248,6 +260,12 @@ struct ipcx_transport {
 	const struct ipcx_chan_ops *t_ops;
 	bool t_address_optional;      /* "pipe:" may have no address */
 	bool t_double_slash;          /* "scheme://" is accepted (tcp) */
+	bool t_planned;               /* named by DESIGN.md, not built: every op is -ENOTSUP */
+	size_t t_default_max;         /* max= when the URI does not say */
+	const char *t_summary;        /* "named pipe" (ipcx_scheme_info) */
+	const char *t_address;        /* "PATH" */
+	const char *t_sample;         /* a private instance: "fifo:{dir}/chan" */
+	const char *const *t_variants; /* NULL-terminated queries, or NULL */
 };
 
 /* Lookup by scheme (exact match).  NULL if unknown. */
@@ -265,6 +283,23 @@ extern const struct ipcx_transport *const ipcx__transports[];
  * as ready so the next I/O call reports them.
  */
 int ipcx__wait_fd(struct ipcx_chan *ch, int fd, short events, int64_t deadline);
+
+/*
+ * Sleep while the shared word *word still holds expected, until the
+ * deadline.  Returns 0 when the word changed or a wake-up came (the caller
+ * rechecks its condition: spurious returns are allowed), -EAGAIN
+ * (IPCX_DEADLINE_NOW), -ETIMEDOUT, -ECANCELED (ipcx_wake), -EINTR
+ * (IPCX_INTERRUPTIBLE).  The word must be an event counter that anyone may
+ * advance: ipcx_wake bumps it to end the wait, so other sleepers on it see
+ * a spurious wake-up.  A waker advances it and calls ipcx__futex_wake_all().
+ */
+int ipcx__wait_futex(struct ipcx_chan *ch, _Atomic uint32_t *word, uint32_t expected,
+                     int64_t deadline);
+void ipcx__futex_wake_all(_Atomic uint32_t *word);
+/* ipcx_wake's half for futex sleepers (async-signal-safe). */
+/* ipcx_wake's half for futex sleepers, after it set wake_pending
+ * (async-signal-safe). */
+void ipcx__wake_futex_waiter(struct ipcx_chan *ch);
 
 /* Sleep with back-off until the deadline, for mechanisms with nothing to
  * poll (a FIFO with no reader yet).  *step_ms grows to a cap.  Returns 0 to

@@ -386,7 +386,11 @@ const struct ipcx_transport ipcx__fifo_transport = {
 	.t_scheme = "fifo",
 	.t_version = IPCX_TRANSPORT_VERSION,
 	.t_chan_size = sizeof(struct fifo_chan),
-	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_MULTI_WRITER | IPCX_CAP_POLLABLE,
+	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_MULTI_WRITER | IPCX_CAP_POLLABLE | IPCX_CAP_NAMED,
 	.t_keys = fifo_keys,
 	.t_ops = &fifo_ops,
+	.t_default_max = FIFO_DEFAULT_MAX,
+	.t_summary = "named pipe",
+	.t_address = "PATH",
+	.t_sample = "fifo:{dir}/chan",
 };

@@ -287,8 +287,12 @@ const struct ipcx_transport ipcx__pipe_transport = {
 	.t_scheme = "pipe",
 	.t_version = IPCX_TRANSPORT_VERSION,
 	.t_chan_size = sizeof(struct ipcx_chan),
-	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_BIDIR | IPCX_CAP_POLLABLE,
+	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_BIDIR | IPCX_CAP_EOF | IPCX_CAP_POLLABLE |
+	          IPCX_CAP_PAIR,
 	.t_keys = pipe_keys,
 	.t_ops = &pipe_ops,
 	.t_address_optional = true,
+	.t_default_max = (size_t)16 << 20,
+	.t_summary = "anonymous pipe (parent and child)",
+	.t_address = "[FD | RFD,WFD]",
 };

@@ -83,6 +83,7 @@ static const char *const planned_keys[] = {
 		.t_chan_size = sizeof(struct ipcx_chan),         \
 		.t_keys = planned_keys,                          \
 		.t_ops = &planned_ops,                           \
+		.t_planned = true,                               \
 	}
 
 PLANNED(file);

@@ -297,8 +297,13 @@ const struct ipcx_transport ipcx__tcp_transport = {
 	.t_scheme = "tcp",
 	.t_version = IPCX_TRANSPORT_VERSION,
 	.t_chan_size = sizeof(struct tcp_chan),
-	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_BIDIR | IPCX_CAP_POLLABLE | IPCX_CAP_LISTEN,
+	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_BIDIR | IPCX_CAP_EOF | IPCX_CAP_POLLABLE |
+	          IPCX_CAP_LISTEN,
 	.t_keys = tcp_keys,
 	.t_ops = &tcp_ops,
 	.t_double_slash = true,
+	.t_default_max = (size_t)16 << 20,
+	.t_summary = "TCP socket (unauthenticated)",
+	.t_address = "HOST:PORT | [V6]:PORT",
+	.t_sample = "tcp:127.0.0.1:0",
 };

@@ -672,13 +672,23 @@ static const char *const unix_keys[] = {
 	"type", "allow_uid", "mode", "max", "framing", "timeout", NULL,
 };
 
+/* type=stream is the default; the other two keep boundaries natively
+ * (their default max is 64 KiB), and dgram knows no EOF. */
+static const char *const unix_variants[] = { "type=stream", "type=seqpacket", "type=dgram",
+	                                     NULL };
+
 const struct ipcx_transport ipcx__unix_transport = {
 	.t_scheme = "unix",
 	.t_version = IPCX_TRANSPORT_VERSION,
 	.t_chan_size = sizeof(struct unix_chan),
-	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_MESSAGE | IPCX_CAP_BIDIR | IPCX_CAP_PEER_CRED |
-	          IPCX_CAP_POLLABLE | IPCX_CAP_LISTEN,
+	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_MESSAGE | IPCX_CAP_BIDIR | IPCX_CAP_EOF |
+	          IPCX_CAP_PEER_CRED | IPCX_CAP_POLLABLE | IPCX_CAP_LISTEN | IPCX_CAP_PAIR,
 	.t_keys = unix_keys,
 	.t_ops = &unix_ops,
 	.t_address_optional = true,
+	.t_default_max = (size_t)16 << 20,
+	.t_summary = "UNIX-domain socket (stream, seqpacket, dgram)",
+	.t_address = "PATH | @NAME",
+	.t_sample = "unix:{dir}/sock",
+	.t_variants = unix_variants,
 };
