@@ -359,6 +359,7 @@ chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 		goto fail;
 	}
 	chan_apply_uri(ch);
+	ch->may_adopt = !(flags & IPCX_EXCL);
 	rc = create ? tp->t_ops->c_create(ch) : tp->t_ops->c_join(ch, deadline);
 	if (rc < 0)
 		goto fail;

@@ -68,6 +68,11 @@ struct ipcx_chan {
 	                          * be lost to whoever reads next */
 	bool multi_writer;       /* several unrelated writers share the stream (FIFO):
 	                          * a framing error flushes instead of breaking */
+	bool may_adopt;          /* set by the core before c_create: no live process
+	                          * holds a leftover of this object (its registry
+	                          * entry's exclusive lock was taken, or it has none),
+	                          * so c_create may adopt one of the same kind.  False:
+	                          * an existing object is -EEXIST, never adopted. */
 	size_t max;              /* largest message; the core sets it from "max=" before
 	                          * c_create/c_join, 0 means "transport's default" */
 
