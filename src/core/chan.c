@@ -27,6 +27,7 @@
 #include "registry/registry.h"
 
 #define IPCX_DEFAULT_MAX ((size_t)16 << 20)
+#define IPCX_DEFAULT_LINGER_MS 2000
 #define IPCX_MAX_LIMIT ((size_t)1 << 30)
 #define IPCX_TIMEOUT_LIMIT 86400000ul /* timeout=: a day, in milliseconds */
 #define OPEN_FLAGS (IPCX_EXCL | IPCX_KEEP | IPCX_INTERRUPTIBLE)
@@ -102,6 +103,8 @@ static void
 chan_free(struct ipcx_chan *ch, bool remove)
 {
 	ch->tp->t_ops->c_close(ch, remove);
+	if (ch->sigpipe_ref)
+		ipcx__sigpipe_unref();
 	if (remove && ch->registry_path != NULL)
 		(void)unlink(ch->registry_path);
 	ipcx__close(ch->registry_fd);
@@ -116,21 +119,46 @@ chan_free(struct ipcx_chan *ch, bool remove)
 	free(ch);
 }
 
+static int
+check_timeout(int timeout_ms)
+{
+	return timeout_ms < -1 ? -EINVAL : 0;
+}
+
 int
 ipcx_close(ipcx_chan *ch)
 {
 	bool forked, remove;
+	int rc = 0;
 
 	if (ch == NULL)
 		return 0;
 	forked = getpid() != ch->opener_pid;
 	/* A forked child closing its copy must not remove what its parent
 	 * made and still uses. */
-	remove = !forked && ch->role == IPCX_ROLE_CREATOR && !(ch->flags & IPCX_KEEP);
-	if (!forked && ch->tx_tail != NULL)
-		(void)ipcx__frame_flush(ch, IPCX_DEADLINE_NOW);
+	remove = !forked && ch->role == IPCX_ROLE_CREATOR && !(ch->flags & IPCX_KEEP) &&
+	         !(ch->tp->t_caps & IPCX_CAP_KEPT);
+	if (!forked && ch->tx_tail != NULL) {
+		/* A message a timeout-0 send accepted is finished within linger=,
+		 * or close says it was not: the peer then sees the stream end in
+		 * the middle of it, never a shorter message. */
+		rc = ipcx__frame_flush(ch, ipcx__deadline_from_ms(ch->linger_ms), IPCX_FLUSH_CLOSING);
+		if (rc < 0)
+			rc = -ETIMEDOUT;
+	}
 	chan_free(ch, remove);
-	return 0;
+	ipcx__sigpipe_settle();
+	return rc;
+}
+
+int
+ipcx_flush(ipcx_chan *ch, int timeout_ms)
+{
+	if (ch == NULL || check_timeout(timeout_ms) < 0)
+		return -EINVAL;
+	if (!ch->stream || ch->tx_tail == NULL)
+		return ch->broken ? -EPIPE : 0;
+	return ipcx__frame_flush(ch, ipcx__deadline_from_ms(timeout_ms), IPCX_FLUSH_KEEP);
 }
 
 /* ---- create / join / accept / pair ------------------------------------ */
@@ -143,7 +171,8 @@ key_allowed(const struct ipcx_transport *tp, const char *key)
 	for (k = tp->t_keys; k != NULL && *k != NULL; k++)
 		if (strcmp(*k, key) == 0)
 			return true;
-	return false;
+	/* Keys the core itself implements for every stream transport. */
+	return (tp->t_caps & IPCX_CAP_STREAM) && strcmp(key, "linger") == 0;
 }
 
 /* "pipe:, fifo:, ..." - every scheme, or those that accept "//" (want_slash). */
@@ -227,6 +256,12 @@ uri_resolve(const char *text, struct ipcx_uri *uri, const struct ipcx_transport 
 			ipcx__uri_invalid(rc, "framing must be len, line or raw");
 			goto fail;
 		}
+		if (strcmp(k, "linger") == 0 &&
+		    ipcx__parse_ulong(v, 10, IPCX_TIMEOUT_LIMIT, &ul) < 0) {
+			ipcx__uri_invalid(rc, "linger must be milliseconds, at most %lu",
+			                  IPCX_TIMEOUT_LIMIT);
+			goto fail;
+		}
 		if (strcmp(k, "timeout") == 0 &&
 		    ipcx__parse_ulong(v, 10, IPCX_TIMEOUT_LIMIT, &ul) < 0) {
 			ipcx__uri_invalid(rc, "timeout must be milliseconds, at most %lu",
@@ -281,6 +316,10 @@ chan_apply_uri(struct ipcx_chan *ch)
 	if ((v = ipcx__uri_get(&ch->uri, "max")) != NULL &&
 	    ipcx__parse_size(v, IPCX_MAX_LIMIT, &sz) == 0)
 		ch->max = sz;
+	ch->linger_ms = IPCX_DEFAULT_LINGER_MS;
+	if ((v = ipcx__uri_get(&ch->uri, "linger")) != NULL &&
+	    ipcx__parse_ulong(v, 10, IPCX_TIMEOUT_LIMIT, &ul) == 0)
+		ch->linger_ms = (int)ul;
 	if ((v = ipcx__uri_get(&ch->uri, "framing")) != NULL)
 		ch->framing = strcmp(v, "line") == 0  ? IPCX_FRAMING_LINE
 		              : strcmp(v, "raw") == 0 ? IPCX_FRAMING_RAW
@@ -413,12 +452,6 @@ chan_sibling(const struct ipcx_chan *proto, int role, struct ipcx_chan **ret)
 	return 0;
 }
 
-static int
-check_timeout(int timeout_ms)
-{
-	return timeout_ms < -1 ? -EINVAL : 0;
-}
-
 int
 ipcx_accept(ipcx_chan *listener, ipcx_chan **ret_ch, int timeout_ms)
 {
@@ -515,6 +548,7 @@ ipcx_send(ipcx_chan *ch, const void *buf, size_t len, int timeout_ms)
 		ipcx__set_errmsg(ch, "message of %zu bytes exceeds max=%zu", len, ch->max);
 		return -EMSGSIZE;
 	}
+	ipcx__sigpipe_settle();
 	deadline = ipcx__deadline_from_ms(timeout_ms);
 	if (ch->stream)
 		return ipcx__frame_send(ch, buf, len, deadline);
@@ -536,6 +570,7 @@ ipcx_recv_info(ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
 		memset(info, 0, sizeof(*info));
 	if (ch->listening)
 		return -ENOTCONN;
+	ipcx__sigpipe_settle();
 	deadline = ipcx__deadline_from_ms(timeout_ms);
 	if (ch->stream)
 		return ipcx__frame_recv(ch, buf, cap, info, deadline);

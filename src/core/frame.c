@@ -12,15 +12,17 @@
  *    and for every later send;
  *  - a timeout-0 send, which must not block, keeps the unwritten rest of the
  *    frame and reports success; every later send first finishes that rest.
- *  - ipcx_wake() in the middle of a frame does not abandon it: the frame is
- *    finished (or the deadline breaks the channel) and the wake-up is posted
- *    again for the next call.  A second wake-up in the same frame breaks it.
+ *  - ipcx_wake() or a signal in the middle of a frame does not abandon it:
+ *    only the deadline can.  The frame is finished, the call returns its
+ *    own result, and the next call that would block answers -ECANCELED
+ *    (or -EINTR) at once.
  *
  * Receiving: bytes accumulate in ch->rx until a whole message is there, so a
  * timeout in the middle of a frame loses nothing; the next receive goes on.
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -93,24 +95,6 @@ ipcx__frame_decode(enum ipcx_framing framing, size_t max, const uint8_t *data,
 /* ---- sending ---------------------------------------------------------- */
 
 static void
-iov_advance(struct iovec *iov, int *iovcnt, size_t k)
-{
-	int i = 0, j;
-
-	while (i < *iovcnt && k >= iov[i].iov_len) {
-		k -= iov[i].iov_len;
-		i++;
-	}
-	if (i < *iovcnt) {
-		iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
-		iov[i].iov_len -= k;
-	}
-	for (j = 0; i + j < *iovcnt; j++)
-		iov[j] = iov[i + j];
-	*iovcnt = j;
-}
-
-static void
 chan_break(struct ipcx_chan *ch)
 {
 	ch->broken = true;
@@ -128,100 +112,147 @@ chan_break(struct ipcx_chan *ch)
 	}
 }
 
+/*
+ * A wake-up (ipcx_wake, or a signal on an IPCX_INTERRUPTIBLE channel) that
+ * arrives after a frame's first byte is kept, not acted on: the frame is
+ * finished first, and the next call that would block answers for it.
+ */
 static void
-repost_wake(struct ipcx_chan *ch)
+hold_cancel(struct ipcx_chan *ch, ssize_t why)
 {
 	uint64_t one = 1;
 
+	if (why == -EINTR) {
+		ch->pending_intr = true;
+		return;
+	}
+	atomic_store(&ch->wake_pending, 1);
 	(void)!write(ch->wake_fd, &one, sizeof(one));
+}
+
+static int
+tail_keep(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt)
+{
+	size_t total = ipcx__iov_total(iov, iovcnt), o = 0;
+	int i;
+
+	ch->tx_tail = malloc(total);
+	if (ch->tx_tail == NULL)
+		return -ENOMEM;
+	for (i = 0; i < iovcnt; i++) {
+		memcpy(ch->tx_tail + o, iov[i].iov_base, iov[i].iov_len);
+		o += iov[i].iov_len;
+	}
+	ch->tx_tail_len = total;
+	ch->tx_tail_off = 0;
+	return 0;
 }
 
 /*
  * Write iov completely.  `started` says whether bytes of this frame are
- * already out.  On a deadline with the frame started, a timeout-0 call
- * stashes the rest (returns 0); others break the channel (-EPIPE).
+ * already out.  Once it has started, only the deadline ends the frame: a
+ * timeout-0 call hands the rest to the channel (tx_tail) and succeeds;
+ * any other deadline breaks the channel (-EPIPE).  Wake-ups and signals
+ * in between are held for the next call (hold_cancel).
  */
 static int
 stream_write(struct ipcx_chan *ch, struct iovec *iov, int iovcnt, int64_t deadline,
              bool started)
 {
-	int cancels = 0;
+	ssize_t held = 0;
 
 	while (iovcnt > 0) {
 		ssize_t r = ch->tp->t_ops->c_send(ch, iov, iovcnt, deadline);
 		if (r > 0) {
 			started = true;
-			iov_advance(iov, &iovcnt, (size_t)r);
+			ipcx__iov_advance(iov, &iovcnt, (size_t)r);
 			continue;
 		}
 		if (r == 0)
 			r = -EPIPE; /* a stream that accepts nothing will never finish */
 		if (!started)
 			return (int)r;
-		if ((r == -ECANCELED || r == -EINTR) && cancels == 0) {
-			cancels++;
+		if (r == -ECANCELED || r == -EINTR) {
+			if (held != -ECANCELED)
+				held = r;
 			continue;
 		}
 		if (r == -EAGAIN && deadline == IPCX_DEADLINE_NOW) {
-			size_t total = 0, o = 0;
-			int i;
-			for (i = 0; i < iovcnt; i++)
-				total += iov[i].iov_len;
-			ch->tx_tail = malloc(total);
-			if (ch->tx_tail == NULL) {
+			if (tail_keep(ch, iov, iovcnt) < 0) {
+				ipcx__set_errmsg(ch, "no memory to keep the rest of a started frame; "
+				                     "the channel is broken");
 				chan_break(ch);
-				return -EPIPE;
+				r = -EPIPE;
+				break;
 			}
-			for (i = 0; i < iovcnt; i++) {
-				memcpy(ch->tx_tail + o, iov[i].iov_base, iov[i].iov_len);
-				o += iov[i].iov_len;
-			}
-			ch->tx_tail_len = total;
-			ch->tx_tail_off = 0;
-			return 0;
+			r = 0;
+			break;
 		}
-		if (r == -ETIMEDOUT || r == -EAGAIN || r == -ECANCELED || r == -EINTR)
-			ipcx__set_errmsg(ch, "a started frame could not be finished before the "
-			                     "deadline; the channel is broken");
+		if (r == -ETIMEDOUT || r == -EAGAIN)
+			ipcx__set_errmsg(ch, "the peer stopped reading: a started frame could not "
+			                     "be finished before the deadline; the channel is broken");
+		else
+			ipcx__set_errmsg(ch, "a started frame could not be finished (%s); the "
+			                     "channel is broken",
+			                 ipcx_strerror((int)r));
 		chan_break(ch);
-		return -EPIPE;
+		r = -EPIPE;
+		break;
 	}
-	if (cancels > 0)
-		repost_wake(ch);
-	return 0;
+	if (held != 0)
+		hold_cancel(ch, held);
+	return iovcnt > 0 && ch->broken ? -EPIPE : 0;
 }
 
+/*
+ * Finish the rest of a frame a timeout-0 send left (tx_tail).  The caller's
+ * own message has not started, so a wake-up or a signal ends the wait with
+ * the rest still pending and the channel whole - except in close, which
+ * has no caller left to tell and ignores them.  The deadline passing
+ * leaves the rest pending under IPCX_FLUSH_KEEP (ipcx_flush, a later
+ * timeout-0 send: the caller only asked to try); otherwise it breaks the
+ * channel, as any started frame the deadline ends.
+ */
 int
-ipcx__frame_flush(struct ipcx_chan *ch, int64_t deadline)
+ipcx__frame_flush(struct ipcx_chan *ch, int64_t deadline, unsigned how)
 {
-	struct iovec iov;
-	int rc;
+	int rc = 0;
 
-	if (ch->tx_tail == NULL)
-		return 0;
-	for (;;) {
-		ssize_t r;
-		iov.iov_base = ch->tx_tail + ch->tx_tail_off;
-		iov.iov_len = ch->tx_tail_len - ch->tx_tail_off;
-		r = ch->tp->t_ops->c_send(ch, &iov, 1, deadline);
+	if (ch->broken)
+		return -EPIPE;
+	while (ch->tx_tail != NULL) {
+		struct iovec iov = {
+			.iov_base = ch->tx_tail + ch->tx_tail_off,
+			.iov_len = ch->tx_tail_len - ch->tx_tail_off,
+		};
+		ssize_t r = ch->tp->t_ops->c_send(ch, &iov, 1, deadline);
 		if (r > 0) {
 			ch->tx_tail_off += (size_t)r;
 			if (ch->tx_tail_off == ch->tx_tail_len) {
 				free(ch->tx_tail);
 				ch->tx_tail = NULL;
 				ch->tx_tail_len = ch->tx_tail_off = 0;
-				return 0;
 			}
 			continue;
 		}
-		rc = r == 0 ? -EPIPE : (int)r;
-		if (rc == -EAGAIN && deadline == IPCX_DEADLINE_NOW)
-			return -EAGAIN; /* still pending; the new message waits */
-		if (rc == -ECANCELED || rc == -EINTR)
-			return rc; /* woken: the rest stays pending, the channel whole */
+		if (r == -ECANCELED || r == -EINTR) {
+			if (how & IPCX_FLUSH_CLOSING)
+				continue;
+			rc = (int)r;
+			break;
+		}
+		if ((r == -EAGAIN || r == -ETIMEDOUT) && (how & IPCX_FLUSH_KEEP)) {
+			rc = (int)r;
+			break;
+		}
+		ipcx__set_errmsg(ch, "the rest of a frame a timeout-0 send started could not be "
+		                     "finished (%s); the channel is broken",
+		                 ipcx_strerror(r == 0 ? -EPIPE : (int)r));
 		chan_break(ch);
-		return -EPIPE;
+		rc = -EPIPE;
+		break;
 	}
+	return rc;
 }
 
 int
@@ -265,7 +296,10 @@ ipcx__frame_send(struct ipcx_chan *ch, const void *buf, size_t len, int64_t dead
 		iov[iovcnt++].iov_len = len;
 		break;
 	}
-	rc = ipcx__frame_flush(ch, deadline);
+	/* A timeout-0 send behind a pending rest waits its turn (-EAGAIN,
+	 * nothing broken); a send with a deadline finishes the rest first, as
+	 * part of the frame that rest belongs to. */
+	rc = ipcx__frame_flush(ch, deadline, deadline == IPCX_DEADLINE_NOW ? IPCX_FLUSH_KEEP : 0);
 	if (rc < 0)
 		return rc;
 	return stream_write(ch, iov, iovcnt, deadline, false);

@@ -44,8 +44,12 @@ ssize_t ipcx__frame_recv(struct ipcx_chan *ch, void *buf, size_t cap,
  * Returns it (owned by the channel) or an error. */
 int ipcx__frame_pollfd(struct ipcx_chan *ch, int fd);
 
-/* Try once, without blocking, to finish a frame a timeout-0 send started.
- * Returns 0 when nothing is left pending. */
-int ipcx__frame_flush(struct ipcx_chan *ch, int64_t deadline);
+/* Finish a frame a timeout-0 send started, by the deadline.  Returns 0 when
+ * nothing is left pending.  IPCX_FLUSH_KEEP: a deadline that passes leaves
+ * the rest pending (-EAGAIN/-ETIMEDOUT) instead of breaking the channel
+ * (-EPIPE).  IPCX_FLUSH_CLOSING: wake-ups and signals do not end it. */
+#define IPCX_FLUSH_KEEP    1u
+#define IPCX_FLUSH_CLOSING 2u
+int ipcx__frame_flush(struct ipcx_chan *ch, int64_t deadline, unsigned how);
 
 #endif

@@ -11,11 +11,67 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/transport.h"
 #include "os/io.h"
 #include "os/sys.h"
+
+/*
+ * How an adopted descriptor in blocking mode, which other processes may
+ * share, is written without blocking past a deadline, a wake or a signal:
+ * its file status flags are never touched (O_NONBLOCK would change them for
+ * every sharer).  Pipes take RWF_NOWAIT; a descriptor that refuses it is
+ * written, once poll says it has room, in pieces small enough that the
+ * room it reported holds them (a terminal reports room below 256 bytes
+ * queued); a regular file or a block device never waits on a peer and is
+ * written whole.
+ */
+#define BLOCKING_PIECE 256
+
+static void
+blocking_fd_probe(struct ipcx_chan *ch, int fd)
+{
+	struct stat st;
+
+	ch->fd_nowait = -1;
+	ch->fd_plain_file = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
+static ssize_t
+blocking_fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
+{
+	struct iovec piece[IOV_MAX < 64 ? IOV_MAX : 64];
+	ssize_t r;
+	int w, n;
+
+	for (;;) {
+		if (ch->fd_nowait >= 0) {
+			r = ipcx__writev_nowait(ch->wfd, iov, iovcnt);
+			if (r == -EOPNOTSUPP) {
+				blocking_fd_probe(ch, ch->wfd);
+				continue;
+			}
+			ch->fd_nowait = 1;
+			if (r != -EAGAIN)
+				return r;
+		} else if (ch->fd_plain_file) {
+			return ipcx__writev_pipe(ch->wfd, iov, iovcnt);
+		}
+		if (deadline == IPCX_DEADLINE_NOW && ch->fd_nowait > 0)
+			return -EAGAIN;
+		w = ipcx__wait_fd(ch, ch->wfd, POLLOUT, deadline);
+		if (w < 0)
+			return w;
+		if (w & POLLERR)
+			return -EPIPE;
+		if (ch->fd_nowait < 0) {
+			n = ipcx__iov_clip(iov, iovcnt < 64 ? iovcnt : 64, BLOCKING_PIECE, piece);
+			return n == 0 ? 0 : ipcx__writev_pipe(ch->wfd, piece, n);
+		}
+	}
+}
 
 ssize_t
 ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
@@ -26,28 +82,27 @@ ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t
 
 		if (ch->wfd < 0)
 			return -EPIPE;
-		if (ch->fd_blocking) {
-			/* An adopted blocking descriptor: wait first, then write. */
-			w = ipcx__wait_fd(ch, ch->wfd, POLLOUT, deadline);
-			if (w < 0)
-				return w;
-		}
 		if (iovcnt > IOV_MAX)
 			iovcnt = IOV_MAX;
+		if (!ch->fd_is_socket && !ch->sigpipe_ref) {
+			ch->sigpipe_ref = true;
+			ipcx__sigpipe_ref();
+		}
 		if (ch->fd_is_socket)
 			r = ipcx__send_iov(ch->wfd, iov, iovcnt, 0);
+		else if (ch->fd_blocking)
+			r = blocking_fd_send(ch, iov, iovcnt, deadline);
 		else
 			r = ipcx__writev_pipe(ch->wfd, iov, iovcnt);
 		if (r >= 0)
 			return r;
 		if (r == -ECONNRESET || r == -ENOTCONN)
 			return -EPIPE;
-		if (r != -EAGAIN) {
-			ch->last_errno = (int)-r;
+		if (r != -EAGAIN || ch->fd_blocking) {
+			if (r != -EAGAIN && r != -ETIMEDOUT && r != -ECANCELED && r != -EINTR)
+				ch->last_errno = (int)-r;
 			return r;
 		}
-		if (ch->fd_blocking && deadline == IPCX_DEADLINE_NOW)
-			return -EAGAIN;
 		w = ipcx__wait_fd(ch, ch->wfd, POLLOUT, deadline);
 		if (w < 0)
 			return w;

@@ -61,6 +61,9 @@ struct ipcx_chan {
 	bool stream;             /* a byte stream: the core frames it */
 	bool fd_is_socket;       /* send with MSG_NOSIGNAL; no SIGPIPE guard needed */
 	bool fd_blocking;        /* fds are in blocking mode (adopted): poll before I/O */
+	signed char fd_nowait;   /* fd_blocking: 0 untried, 1 RWF_NOWAIT works, -1 refused */
+	bool fd_plain_file;      /* fd_blocking and a regular file: never waits on a peer */
+	bool sigpipe_ref;        /* holds a reference on the SIGPIPE guard (os/io.h) */
 	bool listening;          /* a socket that only accepts */
 	bool rx_exact;           /* read no byte beyond the message being received:
 	                          * the stream outlives this receiver (a FIFO, an
@@ -80,6 +83,8 @@ struct ipcx_chan {
 	enum ipcx_framing framing;
 	unsigned mode;           /* "mode=", default 0600 */
 	int wake_fd;             /* eventfd written by ipcx_wake */
+	bool pending_intr;       /* a signal came mid-frame: the next wait says -EINTR */
+	int linger_ms;           /* "linger=": how long close may finish a frame */
 	atomic_uint wake_pending;          /* an ipcx_wake not yet consumed */
 	_Atomic uint32_t *_Atomic futex_waiting; /* the word a futex wait sleeps on */
 	bool broken;             /* a started frame could not be finished: -EPIPE */

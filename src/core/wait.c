@@ -41,6 +41,11 @@ ipcx__wait_fd(struct ipcx_chan *ch, int fd, short events, int64_t deadline)
 	p[n].fd = ch->wake_fd;
 	p[n].events = POLLIN;
 	n++;
+	if (ch->pending_intr) {
+		/* A signal that came while a frame was being finished. */
+		ch->pending_intr = false;
+		return -EINTR;
+	}
 	for (;;) {
 		struct timespec ts;
 		int left = ipcx__deadline_left(deadline, &ts);
@@ -109,6 +114,10 @@ ipcx__wait_futex(struct ipcx_chan *ch, _Atomic uint32_t *word, uint32_t expected
 		return 0;
 	if (deadline == IPCX_DEADLINE_NOW)
 		return -EAGAIN;
+	if (ch->pending_intr) {
+		ch->pending_intr = false;
+		return -EINTR;
+	}
 	atomic_store(&ch->futex_waiting, word);
 	for (;;) {
 		struct timespec ts;

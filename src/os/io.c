@@ -7,6 +7,7 @@
  * deadlines are kept by ipcx__wait_fd, not here.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -82,22 +83,98 @@ ipcx__readv(int fd, const struct iovec *iov, int iovcnt)
 	return r < 0 ? -errno : r;
 }
 
-ssize_t
-ipcx__writev_pipe(int fd, const struct iovec *iov, int iovcnt)
+static ssize_t
+pipe_write(int fd, const struct iovec *iov, int iovcnt, int rwf)
 {
+	bool was_pending = ipcx__sigpipe_before_write();
 	ssize_t r;
 
-	ipcx__sigpipe_block_thread();
 	do
-		r = ipcx__sys.writev(fd, iov, iovcnt);
+		r = rwf != 0 ? ipcx__sys.pwritev2(fd, iov, iovcnt, -1, rwf)
+		             : ipcx__sys.writev(fd, iov, iovcnt);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		int err = errno;
 		if (err == EPIPE)
-			ipcx__sigpipe_consume();
+			ipcx__sigpipe_after_epipe(was_pending);
 		return -err;
 	}
 	return r;
+}
+
+ssize_t
+ipcx__writev_pipe(int fd, const struct iovec *iov, int iovcnt)
+{
+	return pipe_write(fd, iov, iovcnt, 0);
+}
+
+ssize_t
+ipcx__writev_nowait(int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t r = pipe_write(fd, iov, iovcnt, RWF_NOWAIT);
+
+	/* EOPNOTSUPP: the descriptor cannot promise not to block (a terminal);
+	 * EINVAL: a kernel without RWF_NOWAIT. */
+	return r == -EINVAL ? -EOPNOTSUPP : r;
+}
+
+ssize_t
+ipcx__readv_nowait(int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t r;
+
+	do
+		r = ipcx__sys.preadv2(fd, iov, iovcnt, -1, RWF_NOWAIT);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno == EINVAL ? -EOPNOTSUPP : -errno;
+	return r;
+}
+
+void
+ipcx__iov_advance(struct iovec *iov, int *iovcnt, size_t k)
+{
+	int i = 0, j;
+
+	while (i < *iovcnt && k >= iov[i].iov_len) {
+		k -= iov[i].iov_len;
+		i++;
+	}
+	if (i < *iovcnt) {
+		iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
+		iov[i].iov_len -= k;
+	}
+	for (j = 0; i + j < *iovcnt; j++)
+		iov[j] = iov[i + j];
+	*iovcnt = j;
+}
+
+int
+ipcx__iov_clip(const struct iovec *iov, int iovcnt, size_t limit, struct iovec *out)
+{
+	int i, n = 0;
+
+	for (i = 0; i < iovcnt && limit > 0; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		out[n] = iov[i];
+		if (out[n].iov_len > limit)
+			out[n].iov_len = limit;
+		limit -= out[n].iov_len;
+		n++;
+	}
+	return n;
+}
+
+size_t
+ipcx__iov_total(const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+	int i;
+
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	return total;
 }
 
 ssize_t

@@ -32,6 +32,17 @@ ssize_t ipcx__readv(int fd, const struct iovec *iov, int iovcnt);
  * the calling thread first (once per thread) and consumes the SIGPIPE an
  * EPIPE raised, so the process never dies of it. */
 ssize_t ipcx__writev_pipe(int fd, const struct iovec *iov, int iovcnt);
+/* One try that never blocks, even on a descriptor in blocking mode that
+ * others share (RWF_NOWAIT: no file status flag is changed).  -EAGAIN, or
+ * -EOPNOTSUPP where the descriptor cannot promise that (a terminal). */
+ssize_t ipcx__writev_nowait(int fd, const struct iovec *iov, int iovcnt);
+ssize_t ipcx__readv_nowait(int fd, const struct iovec *iov, int iovcnt);
+
+/* iovec arithmetic, once: drop k bytes from the front; copy at most limit
+ * bytes' worth into out (iovcnt entries at most; returns the count); total. */
+void ipcx__iov_advance(struct iovec *iov, int *iovcnt, size_t k);
+int ipcx__iov_clip(const struct iovec *iov, int iovcnt, size_t limit, struct iovec *out);
+size_t ipcx__iov_total(const struct iovec *iov, int iovcnt);
 
 /* sendmsg of an iovec with MSG_NOSIGNAL | MSG_DONTWAIT | extra_flags. */
 ssize_t ipcx__send_iov(int fd, const struct iovec *iov, int iovcnt, int extra_flags);
@@ -53,7 +64,17 @@ void ipcx__fd_detach(int fd);
 int ipcx__fionread(int fd);
 
 /* Block SIGPIPE in this thread, once; consume a pending thread SIGPIPE. */
-void ipcx__sigpipe_block_thread(void);
-void ipcx__sigpipe_consume(void);
+/*
+ * The SIGPIPE guard (sigpipe.c).  Around a write to a pipe:
+ * was = ipcx__sigpipe_before_write(); write; on EPIPE
+ * ipcx__sigpipe_after_epipe(was).  A channel that writes to pipes holds a
+ * reference from its first such write to its close (ref/unref); settle is
+ * called at ipcx entry points to drop a block nothing needs any more.
+ */
+bool ipcx__sigpipe_before_write(void);
+void ipcx__sigpipe_after_epipe(bool was_pending);
+void ipcx__sigpipe_ref(void);
+void ipcx__sigpipe_unref(void);
+void ipcx__sigpipe_settle(void);
 
 #endif

@@ -21,6 +21,8 @@ sys_openat(int dirfd, const char *path, int flags, mode_t mode)
 		.read = read,          \
 		.readv = readv,        \
 		.writev = writev,      \
+		.pwritev2 = pwritev2,  \
+		.preadv2 = preadv2,    \
 		.recvmsg = recvmsg,    \
 		.sendmsg = sendmsg,    \
 		.ppoll = ppoll,        \

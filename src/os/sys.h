@@ -22,6 +22,8 @@ struct ipcx__syscalls {
 	ssize_t (*read)(int fd, void *buf, size_t n);
 	ssize_t (*readv)(int fd, const struct iovec *iov, int iovcnt);
 	ssize_t (*writev)(int fd, const struct iovec *iov, int iovcnt);
+	ssize_t (*pwritev2)(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags);
+	ssize_t (*preadv2)(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags);
 	ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
 	ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
 	int (*ppoll)(struct pollfd *fds, nfds_t n, const struct timespec *ts,

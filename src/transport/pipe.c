@@ -112,15 +112,21 @@ pipe_adopt(struct ipcx_chan *ch, int fd, int accmode)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 		return fd;
 	}
-	if (S_ISFIFO(st.st_mode)) {
+	/* A pipe or a terminal is opened again through /proc, non-blocking: a
+	 * new open file description of the same object, so the descriptor
+	 * others share keeps its flags and ipcx never blocks past a deadline.
+	 * A regular file is not (a new description would lose its offset and
+	 * O_APPEND), and never waits on a peer anyway. */
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		nfd = ipcx__open(path, accmode | O_NONBLOCK, 0);
+		nfd = ipcx__open(path, accmode | O_NONBLOCK | O_NOCTTY, 0);
 		if (nfd >= 0) {
 			pipe_fd_release(fd);
 			return nfd;
 		}
 		/* ENXIO: a write end whose reader has gone; EACCES: /proc
-		 * hidden.  The descriptor still works, blocking. */
+		 * hidden.  The descriptor still works, blocking, and is
+		 * written with RWF_NOWAIT or in pieces poll vouches for. */
 	}
 	ch->fd_blocking = true;
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);

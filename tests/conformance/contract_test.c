@@ -29,6 +29,11 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+#include "os/sys.h"
 
 /* ---- the table -------------------------------------------------------- */
 
@@ -49,6 +54,7 @@ struct row {
 	bool epipe;         /* a vanished receiver makes send answer -EPIPE */
 	bool bidir;         /* both ends send and receive */
 	bool file;          /* the named object is a file in the scratch directory */
+	bool stream;        /* a byte stream ipcx frames */
 };
 
 #define MIB ((size_t)1 << 20)
@@ -65,14 +71,14 @@ struct row {
 #define NROWS 7
 
 static const struct row rows[NROWS] = {
-	{ ROW_NAME_0, KIND_PAIR, "pipe", NULL, true, FRAMED_MAX, true, true, false },
+	{ ROW_NAME_0, KIND_PAIR, "pipe", NULL, true, FRAMED_MAX, true, true, false, true },
 	/* DESIGN.md: PIPE_BUF - 4, so a whole frame goes in one atomic write. */
-	{ ROW_NAME_1, KIND_FIFO, "fifo", NULL, false, PIPE_BUF - 4, false, false, true },
-	{ ROW_NAME_2, KIND_LISTEN, "unix", NULL, true, FRAMED_MAX, true, true, true },
-	{ ROW_NAME_3, KIND_LISTEN, "unix", "type=seqpacket", true, 64 * 1024, true, true, true },
-	{ ROW_NAME_4, KIND_DGRAM, "unix", "type=dgram", false, 64 * 1024, true, true, true },
-	{ ROW_NAME_5, KIND_LISTEN, "unix@", NULL, true, FRAMED_MAX, true, true, false },
-	{ ROW_NAME_6, KIND_LISTEN, "tcp", NULL, true, FRAMED_MAX, true, true, false },
+	{ ROW_NAME_1, KIND_FIFO, "fifo", NULL, false, PIPE_BUF - 4, false, false, true, true },
+	{ ROW_NAME_2, KIND_LISTEN, "unix", NULL, true, FRAMED_MAX, true, true, true, true },
+	{ ROW_NAME_3, KIND_LISTEN, "unix", "type=seqpacket", true, 64 * 1024, true, true, true, false },
+	{ ROW_NAME_4, KIND_DGRAM, "unix", "type=dgram", false, 64 * 1024, true, true, true, false },
+	{ ROW_NAME_5, KIND_LISTEN, "unix@", NULL, true, FRAMED_MAX, true, true, false, true },
+	{ ROW_NAME_6, KIND_LISTEN, "tcp", NULL, true, FRAMED_MAX, true, true, false, true },
 };
 
 /* The row the running test uses; peers inherit it across fork. */
@@ -1103,6 +1109,274 @@ wake_send(void)
 	rig_stop();
 }
 
+/*
+ * Mid-frame: a message several times larger than any kernel buffer, sent to
+ * a peer that is not reading yet, starts and then waits.  A hook on the
+ * system-call table says when that wait begins with bytes of the frame
+ * already out, so the test acts exactly mid-frame, never by a guess.
+ */
+#define BIG_FRAME ((size_t)15 << 20) /* beyond what loopback TCP buffers grow to */
+
+static sem_t mid_frame_sem;
+static _Atomic int mid_frame_armed;   /* 1: watching; 2: posted */
+static _Atomic size_t mid_frame_bytes;
+static ssize_t (*real_writev)(int, const struct iovec *, int);
+static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
+static int (*real_ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+
+static ssize_t
+hook_writev(int fd, const struct iovec *iov, int n)
+{
+	ssize_t r = real_writev(fd, iov, n);
+	if (r > 0)
+		mid_frame_bytes += (size_t)r;
+	return r;
+}
+
+static ssize_t
+hook_sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	ssize_t r = real_sendmsg(fd, m, flags);
+	if (r > 0)
+		mid_frame_bytes += (size_t)r;
+	return r;
+}
+
+static int
+hook_ppoll(struct pollfd *p, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+	int expect = 1;
+	if (mid_frame_bytes > 0 &&
+	    atomic_compare_exchange_strong(&mid_frame_armed, &expect, 2))
+		sem_post(&mid_frame_sem);
+	return real_ppoll(p, n, ts, mask);
+}
+
+static void
+mid_frame_hook(bool on)
+{
+	if (on) {
+		ASSERT_EQ(sem_init(&mid_frame_sem, 0, 0), 0);
+		real_writev = ipcx__sys.writev;
+		real_sendmsg = ipcx__sys.sendmsg;
+		real_ppoll = ipcx__sys.ppoll;
+		mid_frame_bytes = 0;
+		mid_frame_armed = 1;
+		ipcx__sys.writev = hook_writev;
+		ipcx__sys.sendmsg = hook_sendmsg;
+		ipcx__sys.ppoll = hook_ppoll;
+	} else {
+		mid_frame_armed = 0;
+		ipcx__sys.writev = real_writev;
+		ipcx__sys.sendmsg = real_sendmsg;
+		ipcx__sys.ppoll = real_ppoll;
+		sem_destroy(&mid_frame_sem);
+	}
+}
+
+static void
+mid_frame_wait(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += GUARD_MS / 1000;
+	while (sem_timedwait(&mid_frame_sem, &ts) < 0)
+		if (errno != EINTR)
+			IPCX_TEST_FAILF("the big send never waited mid-frame: %s", strerror(errno));
+}
+
+struct big_send {
+	ipcx_chan *ch;
+	const uint8_t *buf;
+	size_t len;
+	int timeout_ms;
+	int rc;
+	pthread_t thread;
+};
+
+static void *
+big_send_run(void *arg)
+{
+	struct big_send *b = arg;
+
+	b->rc = ipcx_send(b->ch, b->buf, b->len, b->timeout_ms);
+	return NULL;
+}
+
+/* A row where a frame can be caught in the middle: a byte stream whose max
+ * allows a frame larger than the kernel buffers. */
+static bool
+has_mid_frame(void)
+{
+	if (!R->stream || R->max < BIG_FRAME)
+		TEST_SKIP("%s frames never wait half-written", R->name);
+	return true;
+}
+
+static void
+ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * DESIGN.md: only the deadline breaks a started frame.  Two ipcx_wake()
+ * calls and a signal arrive while a frame is half-written: the frame is
+ * finished and the send succeeds; the next call that would block answers
+ * -ECANCELED at once; the one after works.  The peer gets the big message
+ * whole.
+ */
+static void
+wake_mid_frame(void)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal }, old;
+	struct big_send b = { 0 };
+	uint8_t *buf = malloc(BIG_FRAME);
+	uint8_t small[16];
+	int64_t t0;
+
+	if (!has_mid_frame())
+		return;
+	ASSERT_TRUE(buf != NULL);
+	rig_start(1, RIG_PARENT_SENDS);
+	ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+	ipcx_test_fill(buf, BIG_FRAME, 77);
+	mid_frame_hook(true);
+	b.ch = G.ch[0];
+	b.buf = buf;
+	b.len = BIG_FRAME;
+	b.timeout_ms = -1;
+	ASSERT_EQ(pthread_create(&b.thread, NULL, big_send_run, &b), 0);
+	mid_frame_wait();
+	IPCX_PASS(ipcx_wake(G.ch[0]));
+	IPCX_PASS(ipcx_wake(G.ch[0]));
+	pthread_kill(b.thread, SIGUSR1);
+	/* Now let the peer read the big message. */
+	peer_post(0, OP_RECV, (uint32_t)BIG_FRAME, 77, 1, LONG_MS);
+	ASSERT_EQ(pthread_join(b.thread, NULL), 0);
+	mid_frame_hook(false);
+	IPCX_PASS(b.rc);
+	ASSERT_EQ(peer_reply(0), 1);
+	/* The wake-ups were kept for the next call that would block. */
+	t0 = ipcx_test_now_ms();
+	IPCX_FAIL(ipcx_recv(G.ch[0], small, sizeof(small), LONG_MS), -ECANCELED);
+	ASSERT_LT(since(t0), LONG_MS / 2);
+	/* Merged into one: the call after that waits normally. */
+	peer_post(0, OP_RECV, 8, 5, 1, LONG_MS);
+	ipcx_test_fill(small, 8, 5);
+	IPCX_PASS(ipcx_send(G.ch[0], small, 8, LONG_MS));
+	ASSERT_EQ(peer_reply(0), 1);
+	ASSERT_EQ(sigaction(SIGUSR1, &old, NULL), 0);
+	free(buf);
+	rig_stop();
+}
+
+/*
+ * The deadline, and only the deadline, breaks a started frame: the send
+ * says -EPIPE, so does every later send, and the peer sees the stream end
+ * inside the frame (never a shorter message, never one spliced from two).
+ */
+static void
+deadline_mid_frame(void)
+{
+	struct big_send b = { 0 };
+	uint8_t *buf = malloc(BIG_FRAME);
+	long long got;
+	int64_t t0;
+
+	if (!has_mid_frame())
+		return;
+	ASSERT_TRUE(buf != NULL);
+	rig_start(1, RIG_PARENT_SENDS);
+	ipcx_test_fill(buf, BIG_FRAME, 78);
+	mid_frame_hook(true);
+	b.ch = G.ch[0];
+	b.buf = buf;
+	b.len = BIG_FRAME;
+	b.timeout_ms = 400;
+	t0 = ipcx_test_now_ms();
+	ASSERT_EQ(pthread_create(&b.thread, NULL, big_send_run, &b), 0);
+	mid_frame_wait();
+	/* A wake-up in the middle changes nothing: the deadline still rules. */
+	IPCX_PASS(ipcx_wake(G.ch[0]));
+	ASSERT_EQ(pthread_join(b.thread, NULL), 0);
+	mid_frame_hook(false);
+	IPCX_FAIL(b.rc, -EPIPE);
+	ASSERT_GE(since(t0), 400);
+	ASSERT_TRUE(strstr(ipcx_errmsg(G.ch[0]), "deadline") != NULL);
+	IPCX_FAIL(ipcx_send(G.ch[0], buf, 10, LONG_MS), -EPIPE);
+	IPCX_FAIL(ipcx_send(G.ch[0], buf, 10, 0), -EPIPE);
+	got = peer_call(0, OP_RECV, (uint32_t)BIG_FRAME, 78, 1, LONG_MS);
+	if (got != -EPROTO && got != IPCX_EOF)
+		IPCX_TEST_FAILF("the peer got %lld, not the end of a broken stream", got);
+	free(buf);
+	rig_stop();
+}
+
+/*
+ * A timeout-0 send that could only start its frame succeeds: the channel
+ * owns the rest.  ipcx_flush finishes it once the peer reads; ipcx_close
+ * finishes it within linger=, or says -ETIMEDOUT and the peer sees the
+ * stream end inside the message.  A message ipcx accepted is never dropped
+ * without a result code that says so.
+ */
+static void
+close_pending(void)
+{
+	uint8_t *buf = malloc(BIG_FRAME);
+	long long got;
+	int64_t t0;
+
+	if (!has_mid_frame())
+		return;
+	ASSERT_TRUE(buf != NULL);
+	ipcx_test_fill(buf, BIG_FRAME, 79);
+
+	/* 1: flush, then close with nothing pending. */
+	rig_start(1, RIG_PARENT_SENDS);
+	IPCX_PASS(ipcx_send(G.ch[0], buf, BIG_FRAME, 0));
+	IPCX_FAIL(ipcx_flush(G.ch[0], 0), -EAGAIN);
+	t0 = ipcx_test_now_ms();
+	IPCX_FAIL(ipcx_flush(G.ch[0], 200), -ETIMEDOUT);
+	ASSERT_GE(since(t0), 200);
+	/* A timeout-0 send behind the pending rest waits its turn. */
+	IPCX_FAIL(ipcx_send(G.ch[0], buf, 10, 0), -EAGAIN);
+	peer_post(0, OP_RECV, (uint32_t)BIG_FRAME, 79, 1, LONG_MS);
+	IPCX_PASS(ipcx_flush(G.ch[0], LONG_MS));
+	ASSERT_EQ(peer_reply(0), 1);
+	IPCX_PASS(ipcx_flush(G.ch[0], 0));
+	rig_stop();
+
+	/* 2: close finishes the rest while the peer reads. */
+	rig_start(1, RIG_PARENT_SENDS);
+	IPCX_PASS(ipcx_send(G.ch[0], buf, BIG_FRAME, 0));
+	peer_post(0, OP_RECV, (uint32_t)BIG_FRAME, 79, 1, LONG_MS);
+	IPCX_PASS(ipcx_close(G.ch[0]));
+	if (G.ch[0] == G.server)
+		G.server = NULL;
+	G.ch[0] = NULL;
+	ASSERT_EQ(peer_reply(0), 1);
+	rig_stop();
+
+	/* 3: nobody reads within linger: close says so, the peer never sees
+	 * a shorter message. */
+	rig_start(1, RIG_PARENT_SENDS);
+	IPCX_PASS(ipcx_send(G.ch[0], buf, BIG_FRAME, 0));
+	t0 = ipcx_test_now_ms();
+	IPCX_FAIL(ipcx_close(G.ch[0]), -ETIMEDOUT);
+	/* linger= defaults to 2000 ms. */
+	ASSERT_GE(since(t0), 2000);
+	if (G.ch[0] == G.server)
+		G.server = NULL;
+	G.ch[0] = NULL;
+	got = peer_call(0, OP_RECV, (uint32_t)BIG_FRAME, 79, 1, LONG_MS);
+	if (got != -EPROTO && got != IPCX_EOF)
+		IPCX_TEST_FAILF("the peer got %lld, not the end of a cut stream", got);
+	free(buf);
+	rig_stop();
+}
+
 /* ---- ipcx_spawn ------------------------------------------------------- */
 
 #define SPAWN_ENV "IPCX_CONTRACT_SPAWN"
@@ -1269,7 +1543,8 @@ spawn_cat(void)
 #define BEHAVIOURS(X)                                                           \
 	X(order) X(order_back) X(empty) X(max_size) X(oversize) X(short_buffer) \
 	X(timeout) X(timeout_zero) X(wake) X(wake_before) X(wake_send) X(sender_exit)        \
-	X(sender_kill) X(receiver_exit) X(senders) X(cleanup) X(pollfd) X(full)
+	X(sender_kill) X(receiver_exit) X(senders) X(cleanup) X(pollfd) X(full)                   \
+	X(wake_mid_frame) X(deadline_mid_frame) X(close_pending)
 
 #define FOR_EACH_ROW(X, b) X(b, 0) X(b, 1) X(b, 2) X(b, 3) X(b, 4) X(b, 5) X(b, 6)
 
