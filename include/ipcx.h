@@ -174,7 +174,9 @@ IPCX_API int ipcx_send(ipcx_chan *ch, const void *buf, size_t len, int timeout_m
  * gone; only where the mechanism can know), -EMSGSIZE (the message is larger
  * than cap; it stays queued where the mechanism can keep it), -EPROTO (the
  * peer broke the framing; a connection is dropped, a FIFO flushed), -EAGAIN,
- * -ETIMEDOUT, -ECANCELED, -EINTR, -ENOTCONN (a listener).
+ * -ETIMEDOUT, -ECANCELED, -EINTR, -ENOTCONN (a listener).  On failure the
+ * contents of buf are undefined: a stream receive reads straight into it
+ * and keeps what it read, for the next call, inside the channel.
  */
 IPCX_API ssize_t ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, int timeout_ms);
 

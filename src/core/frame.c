@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -384,6 +385,113 @@ fill_stream_info(const struct ipcx_chan *ch, struct ipcx_msg_info *info)
 	info->fields |= IPCX_INFO_PID | IPCX_INFO_UID;
 }
 
+/*
+ * Put bytes that a direct read left in the caller's buffer back into ch->rx,
+ * ahead of what the same read put in rx after the header: rx then reads
+ * [hdr_len bytes already at rx->data][buf[from..to)][the overflow], as if
+ * everything had been read into rx.  overflow bytes sit at
+ * rx->data + hdr_len.  The order on the wire is kept, which is all that
+ * matters.
+ */
+static int
+rx_spill(struct ipcx_rxbuf *rx, size_t hdr_len, const uint8_t *from, size_t n,
+         size_t overflow)
+{
+	rx->start = 0;
+	rx->end = hdr_len + overflow;
+	if (rx_reserve(rx, n) < 0)
+		return -ENOMEM;
+	memmove(rx->data + hdr_len + n, rx->data + hdr_len, overflow);
+	if (n > 0)
+		memcpy(rx->data + hdr_len, from, n);
+	rx->end = hdr_len + n + overflow;
+	return 0;
+}
+
+/*
+ * framing=len with nothing buffered: one readv of {the header, the caller's
+ * buffer, room for what follows}, so a message that arrives whole is read
+ * in one system call and copied once, by the kernel, into the caller's
+ * buffer; only bytes beyond it are kept in ch->rx.  On exact-read streams
+ * (FIFOs, inherited descriptors) nothing beyond the frame may be read: the
+ * header comes first, then the payload straight into the caller's buffer.
+ * Returns the message length, an error with every byte read kept in ch->rx
+ * (a later call goes on from there), or NOT_DIRECT when the general path
+ * must take over (every byte read is then in ch->rx).
+ */
+#define NOT_DIRECT ((ssize_t)INT64_MIN)
+
+static ssize_t
+frame_recv_direct(struct ipcx_chan *ch, uint8_t *buf, size_t cap, int64_t deadline)
+{
+	struct ipcx_rxbuf *rx = &ch->rx;
+	size_t extra = ch->rx_exact ? 0 : RX_CHUNK, got, over = 0, len;
+	struct iovec iov[3];
+	ssize_t r;
+	int n;
+
+	if (rx_reserve(rx, IPCX_FRAME_HDR + extra) < 0)
+		return -ENOMEM;
+	rx->start = rx->end = 0;
+	iov[0] = (struct iovec){ rx->data, IPCX_FRAME_HDR };
+	iov[1] = (struct iovec){ buf, cap };
+	iov[2] = (struct iovec){ rx->data + IPCX_FRAME_HDR, extra };
+	r = ch->tp->t_ops->c_readv(ch, iov, ch->rx_exact ? 1 : 3, deadline);
+	if (r == IPCX_EOF) {
+		rx->eof = true;
+		return NOT_DIRECT;
+	}
+	if (r < 0)
+		return r;
+	if ((size_t)r < IPCX_FRAME_HDR) {
+		rx->end = (size_t)r;
+		return NOT_DIRECT;
+	}
+	len = (size_t)rx->data[0] << 24 | (size_t)rx->data[1] << 16 |
+	      (size_t)rx->data[2] << 8 | (size_t)rx->data[3];
+	got = (size_t)r - IPCX_FRAME_HDR;
+	if (got > cap) {
+		over = got - cap;
+		got = cap;
+	}
+	if (len > cap || len > ch->max) {
+		/* Too large for this buffer or the channel: the general path
+		 * says -EMSGSIZE (keeping it) or -EPROTO, from rx. */
+		return rx_spill(rx, IPCX_FRAME_HDR, buf, got, over) < 0 ? -ENOMEM : NOT_DIRECT;
+	}
+	while (got < len) {
+		/* The rest of this message goes straight to the caller too; on
+		 * an exact stream not a byte more. */
+		iov[0] = (struct iovec){ buf + got, len - got };
+		iov[1] = (struct iovec){ rx->data + IPCX_FRAME_HDR + over, extra };
+		n = ch->rx_exact || over > 0 ? 1 : 2;
+		r = ch->tp->t_ops->c_readv(ch, iov, n, deadline);
+		if (r == IPCX_EOF)
+			rx->eof = true;
+		if (r < 0) {
+			/* A deadline, a wake-up or the end in mid-message: keep
+			 * everything for the next call (or for -EPROTO). */
+			if (rx_spill(rx, IPCX_FRAME_HDR, buf, got, over) < 0)
+				return -ENOMEM;
+			return r == IPCX_EOF ? NOT_DIRECT : r;
+		}
+		if ((size_t)r > len - got) {
+			over += (size_t)r - (len - got);
+			got = len;
+		} else {
+			got += (size_t)r;
+		}
+	}
+	/* The message is the caller's; what came after it (in the caller's
+	 * buffer past len, then after the header in rx) starts rx. */
+	memmove(rx->data, rx->data + IPCX_FRAME_HDR, over);
+	if (rx_spill(rx, 0, buf + len, got - len, over) < 0)
+		return -ENOMEM;
+	if (rx->end == 0)
+		rx->start = 0;
+	return (ssize_t)len;
+}
+
 static ssize_t
 frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
            int64_t deadline)
@@ -429,6 +537,16 @@ frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *in
 			if (r > 0)
 				fill_stream_info(ch, info);
 			return r;
+		}
+		if (ch->framing == IPCX_FRAMING_LEN && rx->end == rx->start && cap > 0 &&
+		    ch->tp->t_ops->c_readv != NULL) {
+			r = frame_recv_direct(ch, buf, cap, deadline);
+			if (r != NOT_DIRECT) {
+				if (r >= 0)
+					fill_stream_info(ch, info);
+				return r;
+			}
+			continue;
 		}
 		want = RX_CHUNK;
 		if (f.need > rx->end - rx->start && f.need - (rx->end - rx->start) > want)

@@ -20,55 +20,91 @@
 
 /*
  * How an adopted descriptor in blocking mode, which other processes may
- * share, is written without blocking past a deadline, a wake or a signal:
- * its file status flags are never touched (O_NONBLOCK would change them for
+ * share, is used without blocking past a deadline, a wake or a signal: its
+ * file status flags are never touched (O_NONBLOCK would change them for
  * every sharer).  Pipes take RWF_NOWAIT; a descriptor that refuses it is
  * written, once poll says it has room, in pieces small enough that the
- * room it reported holds them (a terminal reports room below 256 bytes
- * queued); a regular file or a block device never waits on a peer and is
- * written whole.
+ * room it reported holds them, and read once poll says it has data; a
+ * regular file or a block device never waits on a peer and is used plainly
+ * (RWF_NOWAIT there would fail for data not yet in the page cache).
  */
+enum {
+	BLOCKING_UNKNOWN = 0,
+	BLOCKING_NOWAIT,  /* RWF_NOWAIT */
+	BLOCKING_POLL,    /* poll, then one transfer poll vouches for */
+	BLOCKING_PLAIN,   /* a file: plain I/O */
+};
 #define BLOCKING_PIECE 256
 
-static void
-blocking_fd_probe(struct ipcx_chan *ch, int fd)
+static int
+blocking_kind(int fd, signed char *kind)
 {
 	struct stat st;
 
-	ch->fd_nowait = -1;
-	ch->fd_plain_file = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+	if (*kind == BLOCKING_UNKNOWN)
+		*kind = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		                ? BLOCKING_PLAIN
+		                : BLOCKING_NOWAIT;
+	return *kind;
 }
 
 static ssize_t
 blocking_fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
 {
-	struct iovec piece[IOV_MAX < 64 ? IOV_MAX : 64];
+	struct iovec piece[64];
 	ssize_t r;
 	int w, n;
 
 	for (;;) {
-		if (ch->fd_nowait >= 0) {
+		switch (blocking_kind(ch->wfd, &ch->wfd_kind)) {
+		case BLOCKING_PLAIN:
+			return ipcx__writev_pipe(ch->wfd, iov, iovcnt);
+		case BLOCKING_NOWAIT:
 			r = ipcx__writev_nowait(ch->wfd, iov, iovcnt);
 			if (r == -EOPNOTSUPP) {
-				blocking_fd_probe(ch, ch->wfd);
+				ch->wfd_kind = BLOCKING_POLL;
 				continue;
 			}
-			ch->fd_nowait = 1;
-			if (r != -EAGAIN)
+			if (r != -EAGAIN || deadline == IPCX_DEADLINE_NOW)
 				return r;
-		} else if (ch->fd_plain_file) {
-			return ipcx__writev_pipe(ch->wfd, iov, iovcnt);
+			break;
+		default:
+			break;
 		}
-		if (deadline == IPCX_DEADLINE_NOW && ch->fd_nowait > 0)
-			return -EAGAIN;
 		w = ipcx__wait_fd(ch, ch->wfd, POLLOUT, deadline);
 		if (w < 0)
 			return w;
 		if (w & POLLERR)
 			return -EPIPE;
-		if (ch->fd_nowait < 0) {
+		if (ch->wfd_kind == BLOCKING_POLL) {
 			n = ipcx__iov_clip(iov, iovcnt < 64 ? iovcnt : 64, BLOCKING_PIECE, piece);
 			return n == 0 ? 0 : ipcx__writev_pipe(ch->wfd, piece, n);
+		}
+	}
+}
+
+static ssize_t
+blocking_fd_readv(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
+{
+	ssize_t r;
+	int w;
+
+	for (;;) {
+		switch (blocking_kind(ch->rfd, &ch->rfd_kind)) {
+		case BLOCKING_PLAIN:
+			return ipcx__readv(ch->rfd, iov, iovcnt);
+		case BLOCKING_NOWAIT:
+			r = ipcx__readv_nowait(ch->rfd, iov, iovcnt);
+			if (r == -EOPNOTSUPP) {
+				ch->rfd_kind = BLOCKING_POLL;
+				continue;
+			}
+			return r;
+		default:
+			w = ipcx__wait_fd(ch, ch->rfd, POLLIN, deadline);
+			if (w < 0)
+				return w;
+			return ipcx__readv(ch->rfd, iov, iovcnt);
 		}
 	}
 }
@@ -112,27 +148,22 @@ ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t
 }
 
 ssize_t
-ipcx__fd_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
-              int64_t deadline)
+ipcx__fd_readv(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
 {
-	(void)info;
 	for (;;) {
 		ssize_t r;
 		int w;
 
 		if (ch->rfd < 0)
 			return IPCX_EOF;
-		if (ch->fd_blocking) {
-			w = ipcx__wait_fd(ch, ch->rfd, POLLIN, deadline);
-			if (w < 0)
-				return w;
-		}
 		if (ch->fd_is_socket) {
-			struct iovec iov = { buf, cap };
-			struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+			struct msghdr msg = { .msg_iov = (struct iovec *)iov,
+				              .msg_iovlen = (size_t)iovcnt };
 			r = ipcx__recvmsg(ch->rfd, &msg, MSG_DONTWAIT);
+		} else if (ch->fd_blocking) {
+			r = blocking_fd_readv(ch, iov, iovcnt, deadline);
 		} else {
-			r = ipcx__read(ch->rfd, buf, cap);
+			r = ipcx__readv(ch->rfd, iov, iovcnt);
 		}
 		if (r > 0)
 			return r;
@@ -146,6 +177,16 @@ ipcx__fd_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info 
 		if (w < 0)
 			return w;
 	}
+}
+
+ssize_t
+ipcx__fd_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
+              int64_t deadline)
+{
+	struct iovec iov = { buf, cap };
+
+	(void)info;
+	return ipcx__fd_readv(ch, &iov, 1, deadline);
 }
 
 int

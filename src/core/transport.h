@@ -61,8 +61,8 @@ struct ipcx_chan {
 	bool stream;             /* a byte stream: the core frames it */
 	bool fd_is_socket;       /* send with MSG_NOSIGNAL; no SIGPIPE guard needed */
 	bool fd_blocking;        /* fds are in blocking mode (adopted): poll before I/O */
-	signed char fd_nowait;   /* fd_blocking: 0 untried, 1 RWF_NOWAIT works, -1 refused */
-	bool fd_plain_file;      /* fd_blocking and a regular file: never waits on a peer */
+	signed char rfd_kind;    /* fd_blocking: how rfd/wfd are used without blocking, */
+	signed char wfd_kind;    /* IPCX_BLOCKING_* in stream.c; 0 until first use */
 	bool sigpipe_ref;        /* holds a reference on the SIGPIPE guard (os/io.h) */
 	bool listening;          /* a socket that only accepts */
 	bool rx_exact;           /* read no byte beyond the message being received:
@@ -236,6 +236,15 @@ struct ipcx_chan_ops {
 	 * Errors: -EINVAL, -ENAMETOOLONG (an address the mechanism cannot hold).
 	 */
 	int (*c_check)(const struct ipcx_uri *uri);
+
+	/*
+	 * c_readv: on a stream, c_recv into several buffers at once, so the
+	 * core can read a frame's header, the payload straight into the
+	 * caller's buffer and what follows into its own, with one system
+	 * call.  Same results as c_recv.  NULL: the core uses c_recv.
+	 */
+	ssize_t (*c_readv)(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
+	                   int64_t deadline);
 };
 
 /*
@@ -319,6 +328,8 @@ int ipcx__backoff(struct ipcx_chan *ch, int64_t deadline, int *step_ms);
 /* Generic byte I/O on ch->rfd / ch->wfd for stream transports. */
 ssize_t ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
                       int64_t deadline);
+ssize_t ipcx__fd_readv(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
+                       int64_t deadline);
 ssize_t ipcx__fd_recv(struct ipcx_chan *ch, void *buf, size_t cap,
                       struct ipcx_msg_info *info, int64_t deadline);
 

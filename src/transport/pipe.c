@@ -17,12 +17,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/frame.h"
 #include "core/transport.h"
 #include "os/io.h"
 
@@ -209,6 +211,8 @@ pipe_chan_create(struct ipcx_chan *ch)
 	return -ENOTSUP; /* anonymous: made by ipcx_pair or ipcx_spawn */
 }
 
+extern const struct ipcx_transport ipcx__pipe_transport;
+
 static int
 pipe_new(int fds[2])
 {
@@ -227,9 +231,47 @@ pipe_new(int fds[2])
 	return 0;
 }
 
+/*
+ * Room for the largest frame in the pipe itself: a 64 KiB message is 64 KiB
+ * and 4 bytes framed, and in a default 64 KiB pipe each such message costs
+ * the reader three sleeps instead of one.  The kernel charges the room to
+ * the user's pipe-user-pages limits whether or not it is used, so it is
+ * capped at 1 MiB (and at /proc/sys/fs/pipe-max-size); a refusal leaves
+ * the default, which only costs speed.
+ */
+#define PIPE_ROOM_CAP ((size_t)1 << 20)
+
+static void
+pipe_size_for(int fd, size_t max)
+{
+	static _Atomic long sys_max; /* pipe-max-size, read once */
+	size_t want = 65536, need = max + IPCX_FRAME_HDR;
+	long cap = atomic_load(&sys_max);
+
+	if (cap == 0) {
+		char b[32];
+		int f = ipcx__open("/proc/sys/fs/pipe-max-size", O_RDONLY, 0);
+		ssize_t n = f >= 0 ? ipcx__read(f, b, sizeof(b) - 1) : -1;
+		ipcx__close(f);
+		cap = 65536;
+		if (n > 0) {
+			b[n] = '\0';
+			cap = strtol(b, NULL, 10);
+		}
+		if (cap < 65536)
+			cap = 65536;
+		atomic_store(&sys_max, cap);
+	}
+	while (want < need && want < PIPE_ROOM_CAP && want < (size_t)cap)
+		want *= 2;
+	if (want > 65536)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)want);
+}
+
 static int
 pipe_chan_pair(struct ipcx_chan *a, struct ipcx_chan *b)
 {
+	size_t max = a->max != 0 ? a->max : ipcx__pipe_transport.t_default_max;
 	int ab[2], ba[2], rc;
 
 	if (a->uri.address_len != 0) {
@@ -246,6 +288,8 @@ pipe_chan_pair(struct ipcx_chan *a, struct ipcx_chan *b)
 		ipcx__close(ab[1]);
 		return rc;
 	}
+	pipe_size_for(ab[1], max);
+	pipe_size_for(ba[1], max);
 	a->wfd = ab[1];
 	b->rfd = ab[0];
 	b->wfd = ba[1];
@@ -281,6 +325,7 @@ static const struct ipcx_chan_ops pipe_ops = {
 	.c_join = pipe_chan_join,
 	.c_send = ipcx__fd_send,
 	.c_recv = ipcx__fd_recv,
+	.c_readv = ipcx__fd_readv,
 	.c_close = pipe_chan_close,
 	.c_stat = pipe_chan_stat,
 	.c_pair = pipe_chan_pair,

@@ -285,6 +285,7 @@ static const struct ipcx_chan_ops tcp_ops = {
 	.c_accept = tcp_chan_accept,
 	.c_send = ipcx__fd_send,
 	.c_recv = ipcx__fd_recv,
+	.c_readv = ipcx__fd_readv,
 	.c_close = tcp_chan_close,
 	.c_stat = tcp_chan_stat,
 	.c_canonical = tcp_chan_canonical,

@@ -307,7 +307,6 @@ expect_torn_end(ipcx_chan *ch, const uint8_t *bytes)
 {
 	char buf[256];
 
-	memset(buf, 0x55, sizeof(buf));
 	if (bytes == mid_frame)
 		ipcx_test_recv_str(ch, "abc");
 	else
@@ -315,8 +314,8 @@ expect_torn_end(ipcx_chan *ch, const uint8_t *bytes)
 	IPCX_FAIL(ipcx_recv(ch, buf, sizeof(buf), TMO), -EPROTO);
 	if (bytes == mid_frame && strstr(ipcx_errmsg(ch), "middle") == NULL)
 		IPCX_TEST_FAILF("errmsg: \"%s\"", ipcx_errmsg(ch));
-	/* Nothing of the torn frame was handed out. */
-	ASSERT_EQ(buf[0], 0x55);
+	/* Nothing of the torn frame was handed out as a message (the buffer of
+	 * a failed receive holds nothing defined: ipcx.h). */
 	IPCX_FAIL(ipcx_recv(ch, buf, sizeof(buf), TMO), IPCX_EOF);
 	IPCX_FAIL(ipcx_recv(ch, buf, sizeof(buf), 0), IPCX_EOF);
 }
