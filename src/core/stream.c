@@ -156,6 +156,16 @@ ipcx__fd_readv(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_
 
 		if (ch->rfd < 0)
 			return IPCX_EOF;
+		/* A read that found nothing last time is likely to find nothing
+		 * now (a reply not back yet, a reader faster than its writer):
+		 * wait first, and save the doomed read - three system calls a
+		 * message become two.  A read that filled the buffer says data
+		 * is queued, and reading first is cheaper again. */
+		if (ch->rx_wait_first && deadline != IPCX_DEADLINE_NOW) {
+			w = ipcx__wait_fd(ch, ch->rfd, POLLIN, deadline);
+			if (w < 0)
+				return w;
+		}
 		if (ch->fd_is_socket) {
 			struct msghdr msg = { .msg_iov = (struct iovec *)iov,
 				              .msg_iovlen = (size_t)iovcnt };
@@ -165,14 +175,18 @@ ipcx__fd_readv(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_
 		} else {
 			r = ipcx__readv(ch->rfd, iov, iovcnt);
 		}
-		if (r > 0)
+		if (r > 0) {
+			if ((size_t)r == ipcx__iov_total(iov, iovcnt))
+				ch->rx_wait_first = false;
 			return r;
+		}
 		if (r == 0 || r == -ECONNRESET)
 			return IPCX_EOF;
 		if (r != -EAGAIN) {
 			ch->last_errno = (int)-r;
 			return r;
 		}
+		ch->rx_wait_first = true;
 		w = ipcx__wait_fd(ch, ch->rfd, POLLIN, deadline);
 		if (w < 0)
 			return w;

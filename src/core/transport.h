@@ -61,6 +61,7 @@ struct ipcx_chan {
 	bool stream;             /* a byte stream: the core frames it */
 	bool fd_is_socket;       /* send with MSG_NOSIGNAL; no SIGPIPE guard needed */
 	bool fd_blocking;        /* fds are in blocking mode (adopted): poll before I/O */
+	bool rx_wait_first;      /* the last read found nothing: poll before reading */
 	signed char rfd_kind;    /* fd_blocking: how rfd/wfd are used without blocking, */
 	signed char wfd_kind;    /* IPCX_BLOCKING_* in stream.c; 0 until first use */
 	bool sigpipe_ref;        /* holds a reference on the SIGPIPE guard (os/io.h) */
