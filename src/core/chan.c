@@ -32,40 +32,6 @@
 #define IPCX_TIMEOUT_LIMIT 86400000ul /* timeout=: a day, in milliseconds */
 #define OPEN_FLAGS (IPCX_EXCL | IPCX_KEEP | IPCX_INTERRUPTIBLE)
 
-/*
- * What the last failed call of this thread that had no channel to hold it
- * (ipcx_create/ipcx_join, whose channel is gone; ipcx_pair, ipcx_unlink,
- * ipcx_uri_check) could say beyond its code: ipcx_errmsg(NULL).
- */
-static __thread char open_errmsg[sizeof(((struct ipcx_chan *)0)->errmsg)];
-
-void
-ipcx__set_errmsg(struct ipcx_chan *ch, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (ch != NULL)
-		vsnprintf(ch->errmsg, sizeof(ch->errmsg), fmt, ap);
-	else
-		vsnprintf(open_errmsg, sizeof(open_errmsg), fmt, ap);
-	va_end(ap);
-}
-
-int
-ipcx__uri_invalid(int err, const char *fmt, ...)
-{
-	static const char prefix[] = "invalid URI: ";
-	va_list ap;
-
-	memcpy(open_errmsg, prefix, sizeof(prefix));
-	va_start(ap, fmt);
-	vsnprintf(open_errmsg + sizeof(prefix) - 1, sizeof(open_errmsg) - sizeof(prefix) + 1,
-	          fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 /* ---- channel allocation and teardown ---------------------------------- */
 
 static int
@@ -270,11 +236,11 @@ uri_resolve(const char *text, struct ipcx_uri *uri, const struct ipcx_transport 
 		}
 	}
 	if (tp->t_ops->c_check != NULL) {
-		open_errmsg[0] = '\0';
+		ipcx__errmsg_reset();
 		rc = tp->t_ops->c_check(uri);
 		if (rc < 0) {
 			/* A check that forgot its reason still gets one. */
-			if (open_errmsg[0] == '\0')
+			if (ipcx__errmsg_unset())
 				ipcx__uri_invalid(rc, "the %s: address or a value is malformed",
 				                  tp->t_scheme);
 			goto fail;
@@ -294,7 +260,7 @@ ipcx_uri_check(const char *text)
 	struct ipcx_uri uri;
 	int rc;
 
-	open_errmsg[0] = '\0';
+	ipcx__errmsg_reset();
 	rc = uri_resolve(text, &uri, &tp);
 	if (rc < 0)
 		return rc;
@@ -362,7 +328,7 @@ chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 	int64_t deadline = IPCX_DEADLINE_NEVER;
 	int rc;
 
-	open_errmsg[0] = '\0';
+	ipcx__errmsg_reset();
 	if (ret_ch == NULL || text == NULL) {
 		ipcx__set_errmsg(NULL, "%s is NULL", ret_ch == NULL ? "ret_ch" : "the URI");
 		return -EINVAL;
@@ -411,7 +377,7 @@ fail:
 	 * be removed: c_close(remove=false) releases descriptors only, so the
 	 * transport must undo a half-made object itself. */
 	if (ch->errmsg[0] != '\0')
-		snprintf(open_errmsg, sizeof(open_errmsg), "%s", ch->errmsg);
+		ipcx__errmsg_keep(ch);
 	ch->role = 0;
 	chan_free(ch, false);
 	return rc;
@@ -486,7 +452,7 @@ ipcx_pair(const char *text, ipcx_chan **ret_a, ipcx_chan **ret_b)
 	struct ipcx_uri uri;
 	int rc;
 
-	open_errmsg[0] = '\0';
+	ipcx__errmsg_reset();
 	if (text == NULL || ret_a == NULL || ret_b == NULL)
 		return -EINVAL;
 	rc = uri_resolve(text, &uri, &tp);
@@ -524,7 +490,7 @@ ipcx_pair(const char *text, ipcx_chan **ret_a, ipcx_chan **ret_b)
 	return 0;
 fail:
 	if (a->errmsg[0] != '\0')
-		snprintf(open_errmsg, sizeof(open_errmsg), "%s", a->errmsg);
+		ipcx__errmsg_keep(a);
 	if (b != NULL)
 		chan_free(b, false);
 	chan_free(a, false);
@@ -648,11 +614,6 @@ ipcx_stat(ipcx_chan *ch, struct ipcx_stat *st)
 	return ops->c_stat != NULL ? ops->c_stat(ch, st) : 0;
 }
 
-const char *
-ipcx_errmsg(ipcx_chan *ch)
-{
-	return ch != NULL ? ch->errmsg : open_errmsg;
-}
 
 /* ---- unlink, zero-copy, signals --------------------------------------- */
 
@@ -664,7 +625,7 @@ ipcx_unlink(const char *text)
 	char canon[IPCX_URI_MAX], path[4200];
 	int rc;
 
-	open_errmsg[0] = '\0';
+	ipcx__errmsg_reset();
 	if (text == NULL)
 		return -EINVAL;
 	rc = uri_resolve(text, &uri, &tp);

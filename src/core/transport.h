@@ -124,6 +124,13 @@ void ipcx__set_errmsg(struct ipcx_chan *ch, const char *fmt, ...)
  */
 int ipcx__uri_invalid(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The thread's sentence for calls with no channel to hold it (err.c):
+ * cleared at the start of such a call, tested, or taken from a channel
+ * about to be freed. */
+void ipcx__errmsg_reset(void);
+bool ipcx__errmsg_unset(void);
+void ipcx__errmsg_keep(const struct ipcx_chan *ch);
+
 /*
  * The ops table.  `deadline` is an absolute CLOCK_MONOTONIC time from
  * core/deadline.h: IPCX_DEADLINE_NOW never blocks, IPCX_DEADLINE_NEVER waits
@@ -267,6 +274,8 @@ struct ipcx_chan_ops {
 #define IPCX_CAP_PUBLIC       0x0000ffffu
 #define IPCX_CAP_MULTI_WRITER (1u << 24) /* many senders, one stream */
 #define IPCX_CAP_FD_PASS      (1u << 25)
+#define IPCX_CAP_ADOPT_FDS    (1u << 26) /* joins inherited descriptors: the URI a
+                                          * spawned child gets is SCHEME:RFD,WFD */
 
 #define IPCX_TRANSPORT_VERSION 1
 

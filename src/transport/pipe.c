@@ -339,7 +339,7 @@ const struct ipcx_transport ipcx__pipe_transport = {
 	.t_version = IPCX_TRANSPORT_VERSION,
 	.t_chan_size = sizeof(struct ipcx_chan),
 	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_BIDIR | IPCX_CAP_EOF | IPCX_CAP_POLLABLE |
-	          IPCX_CAP_PAIR,
+	          IPCX_CAP_PAIR | IPCX_CAP_ADOPT_FDS,
 	.t_keys = pipe_keys,
 	.t_ops = &pipe_ops,
 	.t_address_optional = true,
