@@ -46,7 +46,6 @@ chan_new(const struct ipcx_transport *tp, struct ipcx_chan **ret)
 	ch->tp = tp;
 	ch->rfd = ch->wfd = -1;
 	ch->registry_fd = -1;
-	ch->poll_fd = ch->ready_fd = -1;
 	ch->mode = 0600;
 	ch->opener_pid = getpid();
 	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -69,17 +68,12 @@ static void
 chan_free(struct ipcx_chan *ch, bool remove)
 {
 	ch->tp->t_ops->c_close(ch, remove);
-	if (ch->sigpipe_ref)
-		ipcx__sigpipe_unref();
 	if (remove && ch->registry_path != NULL)
 		(void)unlink(ch->registry_path);
 	ipcx__close(ch->registry_fd);
 	ipcx__close(ch->wake_fd);
-	ipcx__close(ch->poll_fd);
-	ipcx__close(ch->ready_fd);
+	ipcx__stream_free(ch);
 	free(ch->registry_path);
-	free(ch->rx.data);
-	free(ch->tx_tail);
 	free(ch->uri_text);
 	ipcx__uri_fini(&ch->uri);
 	free(ch);
@@ -104,7 +98,7 @@ ipcx_close(ipcx_chan *ch)
 	 * made and still uses. */
 	remove = !forked && ch->role == IPCX_ROLE_CREATOR && !(ch->flags & IPCX_KEEP) &&
 	         !(ch->tp->t_caps & IPCX_CAP_KEPT);
-	if (!forked && ch->tx_tail != NULL) {
+	if (!forked && ch->stream != NULL && ch->stream->tx_tail != NULL) {
 		/* A message a timeout-0 send accepted is finished within linger=,
 		 * or close says it was not: the peer then sees the stream end in
 		 * the middle of it, never a shorter message. */
@@ -122,8 +116,10 @@ ipcx_flush(ipcx_chan *ch, int timeout_ms)
 {
 	if (ch == NULL || check_timeout(timeout_ms) < 0)
 		return -EINVAL;
-	if (!ch->stream || ch->tx_tail == NULL)
-		return ch->broken ? -EPIPE : 0;
+	if (ch->stream == NULL)
+		return 0;
+	if (ch->stream->tx_tail == NULL)
+		return ch->stream->broken ? -EPIPE : 0;
 	return ipcx__frame_flush(ch, ipcx__deadline_from_ms(timeout_ms), IPCX_FLUSH_KEEP);
 }
 
@@ -579,7 +575,7 @@ ipcx_pollfd(ipcx_chan *ch)
 		fd = ch->tp->t_ops->c_pollfd(ch);
 	else
 		fd = ch->rfd >= 0 ? ch->rfd : -ENOTSUP;
-	/* A framed stream may hold whole messages in ch->rx that its
+	/* A framed stream may hold whole messages in its rx buffer that its
 	 * descriptor no longer announces (raw framing never buffers). */
 	if (fd < 0 || !ch->stream || ch->listening || ch->framing == IPCX_FRAMING_RAW)
 		return fd;

@@ -34,6 +34,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,8 @@ fifo_chan_check(const struct ipcx_uri *uri)
 	return 0;
 }
 
+static const struct ipcx_stream_ops fifo_stream_ops;
+
 static int
 fifo_setup(struct ipcx_chan *ch)
 {
@@ -77,12 +80,11 @@ fifo_setup(struct ipcx_chan *ch)
 
 	f->keep_wfd = -1;
 	snprintf(f->path, sizeof(f->path), "%s", ch->uri.address);
-	ch->stream = true;
-	ch->multi_writer = true;
-	ch->rx_exact = true;
 	if (ch->max == 0)
 		ch->max = FIFO_DEFAULT_MAX;
-	return 0;
+	/* Many writers share the stream, and a receiver that stops must leave
+	 * the rest queued for the next one. */
+	return ipcx__stream_open(ch, &fifo_stream_ops, IPCX_STREAM_SHARED | IPCX_STREAM_EXACT);
 }
 
 static int
@@ -231,7 +233,7 @@ fifo_unlock(struct ipcx_chan *ch)
 }
 
 static ssize_t
-fifo_chan_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
+fifo_stream_write(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
 {
 	struct fifo_chan *f = fifo_of(ch);
 	size_t total = 0;
@@ -253,7 +255,7 @@ fifo_chan_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_
 				return rc;
 			f->locked = true;
 		}
-		r = ipcx__fd_send(ch, iov, iovcnt, deadline);
+		r = ipcx__fd_stream_write(ch, iov, iovcnt, deadline);
 		/* The lock is held until the frame's last byte: a wait that
 		 * ended (deadline, ipcx_wake, a signal) leaves the frame to be
 		 * finished or broken by the core, never opened to others. */
@@ -273,15 +275,36 @@ fifo_chan_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_
 }
 
 static ssize_t
-fifo_chan_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
-               int64_t deadline)
+fifo_stream_read(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
 {
 	int rc = fifo_open_reader(ch);
 
 	if (rc < 0)
 		return rc;
-	return ipcx__fd_recv(ch, buf, cap, info, deadline);
+	return ipcx__fd_stream_read(ch, iov, iovcnt, deadline);
 }
+
+/* After garbage there is no telling where the next frame starts: drop what
+ * the pipe holds now. */
+static void
+fifo_stream_shutdown(struct ipcx_chan *ch, int how)
+{
+	uint8_t sink[4096];
+
+	if (how == SHUT_WR) {
+		ipcx__fd_stream_shutdown(ch, how);
+		return;
+	}
+	if (ch->rfd >= 0)
+		while (ipcx__read(ch->rfd, sink, sizeof(sink)) > 0)
+			;
+}
+
+static const struct ipcx_stream_ops fifo_stream_ops = {
+	.s_write = fifo_stream_write,
+	.s_read = fifo_stream_read,
+	.s_shutdown = fifo_stream_shutdown,
+};
 
 static int
 fifo_chan_pollfd(struct ipcx_chan *ch)
@@ -370,8 +393,6 @@ fifo_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 static const struct ipcx_chan_ops fifo_ops = {
 	.c_create = fifo_chan_create,
 	.c_join = fifo_chan_join,
-	.c_send = fifo_chan_send,
-	.c_recv = fifo_chan_recv,
 	.c_pollfd = fifo_chan_pollfd,
 	.c_close = fifo_chan_close,
 	.c_unlink = fifo_chan_unlink,

@@ -124,9 +124,9 @@ tcp_nodelay(int fd)
 static int
 tcp_check(struct ipcx_chan *ch)
 {
-	ch->stream = true;
-	ch->fd_is_socket = true;
-	return tcp_chan_check(&ch->uri);
+	int rc = ipcx__stream_open(ch, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET);
+
+	return rc < 0 ? rc : tcp_chan_check(&ch->uri);
 }
 
 static int
@@ -209,9 +209,7 @@ tcp_chan_accept(struct ipcx_chan *listener, struct ipcx_chan *conn, int64_t dead
 		return fd;
 	tcp_nodelay(fd);
 	conn->rfd = conn->wfd = fd;
-	conn->stream = true;
-	conn->fd_is_socket = true;
-	return 0;
+	return ipcx__stream_open(conn, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET);
 }
 
 static void
@@ -283,9 +281,6 @@ static const struct ipcx_chan_ops tcp_ops = {
 	.c_create = tcp_chan_create,
 	.c_join = tcp_chan_join,
 	.c_accept = tcp_chan_accept,
-	.c_send = ipcx__fd_send,
-	.c_recv = ipcx__fd_recv,
-	.c_readv = ipcx__fd_readv,
 	.c_close = tcp_chan_close,
 	.c_stat = tcp_chan_stat,
 	.c_canonical = tcp_chan_canonical,

@@ -234,9 +234,9 @@ unix_setup(struct ipcx_chan *ch)
 	rc = unix_parse_allow(u);
 	if (rc < 0)
 		return rc;
-	ch->stream = u->type == SOCK_STREAM;
-	ch->fd_is_socket = true;
-	if (ch->max == 0 && !ch->stream)
+	if (u->type == SOCK_STREAM)
+		return ipcx__stream_open(ch, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET);
+	if (ch->max == 0)
 		ch->max = UNIX_MSG_DEFAULT_MAX;
 	return 0;
 }
@@ -399,8 +399,9 @@ unix_chan_accept(struct ipcx_chan *listener, struct ipcx_chan *conn, int64_t dea
 	c->addr = l->addr;
 	c->addrlen = l->addrlen;
 	c->abstract = l->abstract;
-	conn->stream = l->type == SOCK_STREAM;
-	conn->fd_is_socket = true;
+	if (l->type == SOCK_STREAM &&
+	    ipcx__stream_open(conn, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET) < 0)
+		return -ENOMEM;
 	conn->max = listener->max;
 	for (;;) {
 		fd = ipcx__sock_accept(listener, deadline, NULL, NULL);
@@ -422,8 +423,6 @@ unix_msg_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t
 	struct unix_chan *u = unix_of(ch);
 	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 
-	if (ch->stream)
-		return ipcx__fd_send(ch, iov, iovcnt, deadline);
 	if (ch->role == IPCX_ROLE_CREATOR) {
 		if (u->reply_len <= sizeof(sa_family_t))
 			return -ENOTCONN; /* nobody has written to us yet */
@@ -454,8 +453,6 @@ unix_msg_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info 
 {
 	struct unix_chan *u = unix_of(ch);
 
-	if (ch->stream)
-		return ipcx__fd_recv(ch, buf, cap, info, deadline);
 	for (;;) {
 		union {
 			struct cmsghdr hdr;
@@ -551,8 +548,10 @@ unix_chan_pair(struct ipcx_chan *a, struct ipcx_chan *b)
 	}
 	a->rfd = a->wfd = sv[0];
 	b->rfd = b->wfd = sv[1];
-	a->stream = b->stream = ua->type == SOCK_STREAM;
-	a->fd_is_socket = b->fd_is_socket = true;
+	if (ua->type == SOCK_STREAM &&
+	    (ipcx__stream_open(a, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET) < 0 ||
+	     ipcx__stream_open(b, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET) < 0))
+		return -ENOMEM; /* the sockets are the channels': c_close frees them */
 	if (!a->stream) {
 		(void)setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 		(void)setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
