@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "os/io.h"
+#include "shared/ipcx_shared.h"
 #include "os/sys.h"
 
 int
@@ -134,19 +135,7 @@ ipcx__readv_nowait(int fd, const struct iovec *iov, int iovcnt)
 void
 ipcx__iov_advance(struct iovec *iov, int *iovcnt, size_t k)
 {
-	int i = 0, j;
-
-	while (i < *iovcnt && k >= iov[i].iov_len) {
-		k -= iov[i].iov_len;
-		i++;
-	}
-	if (i < *iovcnt) {
-		iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
-		iov[i].iov_len -= k;
-	}
-	for (j = 0; i + j < *iovcnt; j++)
-		iov[j] = iov[i + j];
-	*iovcnt = j;
+	ipcx_shared_iov_advance(iov, iovcnt, k);
 }
 
 int
