@@ -295,28 +295,78 @@ chan_finish_open(struct ipcx_chan *ch)
 		ch->max = ch->tp->t_default_max != 0 ? ch->tp->t_default_max : IPCX_DEFAULT_MAX;
 }
 
-static void
-chan_register(struct ipcx_chan *ch)
+/*
+ * The registry bookkeeping of an open (DESIGN.md, "The registry").
+ *
+ * A creator calls it twice.  First (ch NULL), before its channel or its
+ * object exists, it claims the entry of the name the URI gives the object
+ * (c_canonical without a channel): written, and locked exclusively, so no
+ * ipcx object ever exists without one and two creators of one name are
+ * serialised.  The claim also decides ch->may_adopt: a leftover may be
+ * adopted or replaced only when the exclusive lock proved that no live
+ * process holds it.  An entry a live process holds fails the create at
+ * once, before anything is touched: -EEXIST under IPCX_EXCL, else
+ * -EADDRINUSE for a listening transport (a live server has the address)
+ * and -EBUSY for the others.  A registry that cannot be written fails the
+ * create too, with a sentence naming the directory.  Then (ch made) the
+ * claim becomes a shared lock; a name that exists only once the object
+ * does (a port the kernel picked: c_canonical answered 1 without a
+ * channel) is claimed then.
+ *
+ * A joiner holds the shared lock, when the object is registered here.  A
+ * connection to a listening transport does not: once connected it no
+ * longer uses the name, and a server killed while clients are still
+ * connected must leave a leftover its successor can replace.
+ */
+static int
+chan_register(const struct ipcx_transport *tp, const struct ipcx_uri *uri, unsigned flags,
+              struct ipcx_chan *ch, struct ipcx_registry_claim *claim)
 {
-	char canon[IPCX_URI_MAX];
-	const struct ipcx_chan_ops *ops = ch->tp->t_ops;
-	int fd;
+	char canon[IPCX_URI_MAX], why[sizeof(ch->errmsg)];
+	const struct ipcx_chan_ops *ops = tp->t_ops;
+	bool kept = (flags & IPCX_KEEP) || (tp->t_caps & IPCX_CAP_KEPT);
+	bool creator = ch == NULL || ch->role == IPCX_ROLE_CREATOR;
+	int rc;
 
-	if (ops->c_canonical == NULL || ops->c_canonical(&ch->uri, ch, canon, sizeof(canon)) != 0)
-		return;
-	if (ch->role == IPCX_ROLE_CREATOR) {
-		fd = ipcx__registry_add(canon, (ch->flags & IPCX_KEEP) != 0, &ch->registry_path);
-		if (fd < 0)
-			ipcx__set_errmsg(ch, "registry entry not written: %s", ipcx_strerror(fd));
-	} else {
-		fd = ipcx__registry_hold(canon);
+	if (ch != NULL && claim->fd >= 0) {
+		ch->registry_fd = ipcx__registry_commit(claim, &ch->registry_path);
+		return 0;
 	}
-	ch->registry_fd = fd < 0 ? -1 : fd;
+	if (ops->c_canonical == NULL)
+		return 0; /* anonymous: nothing to register */
+	rc = ops->c_canonical(uri, ch, canon, sizeof(canon));
+	if (rc == 1)
+		return 0; /* no name (a socket pair), or not one known yet */
+	if (rc < 0) {
+		ipcx__set_errmsg(ch, "the name is too long for a registry entry");
+		return rc;
+	}
+	if (!creator) {
+		if (!(tp->t_caps & IPCX_CAP_LISTEN)) {
+			rc = ipcx__registry_hold(canon);
+			ch->registry_fd = rc < 0 ? -1 : rc;
+		}
+		return 0;
+	}
+	why[0] = '\0';
+	rc = ipcx__registry_claim(canon, kept, claim, why, sizeof(why));
+	if (rc == -EBUSY)
+		rc = (flags & IPCX_EXCL)                 ? -EEXIST
+		     : (tp->t_caps & IPCX_CAP_LISTEN) ? -EADDRINUSE
+		                                       : -EBUSY;
+	if (rc < 0) {
+		ipcx__set_errmsg(ch, "%s", why[0] ? why : "the registry entry cannot be written");
+		return rc;
+	}
+	if (ch != NULL)
+		ch->registry_fd = ipcx__registry_commit(claim, &ch->registry_path);
+	return 0;
 }
 
 static int
 chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 {
+	struct ipcx_registry_claim claim = { .fd = -1 };
 	const struct ipcx_transport *tp;
 	struct ipcx_chan *ch;
 	struct ipcx_uri uri;
@@ -346,8 +396,17 @@ chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 		(void)ipcx__parse_ulong(v, 10, IPCX_TIMEOUT_LIMIT, &ms);
 		deadline = ipcx__deadline_from_ms(ms == 0 ? 0 : (int)ms);
 	}
+	/* Before the channel exists: a refusal then touches nothing at all. */
+	if (create) {
+		rc = chan_register(tp, &uri, flags, NULL, &claim);
+		if (rc < 0) {
+			ipcx__uri_fini(&uri);
+			return rc;
+		}
+	}
 	rc = chan_new(tp, &ch);
 	if (rc < 0) {
+		ipcx__registry_abandon(&claim);
 		ipcx__uri_fini(&uri);
 		return rc;
 	}
@@ -360,22 +419,30 @@ chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 		goto fail;
 	}
 	chan_apply_uri(ch);
-	ch->may_adopt = !(flags & IPCX_EXCL);
+	ch->may_adopt = claim.fd >= 0 && !(flags & IPCX_EXCL);
 	rc = create ? tp->t_ops->c_create(ch) : tp->t_ops->c_join(ch, deadline);
 	if (rc < 0)
 		goto fail;
 	chan_finish_open(ch);
-	chan_register(ch);
+	rc = chan_register(tp, &ch->uri, flags, ch, &claim);
+	if (rc < 0) {
+		/* A name known only now could not be registered: the object
+		 * goes again, before its failure is reported. */
+		tp->t_ops->c_close(ch, true);
+		goto fail;
+	}
 	*ret_ch = ch;
 	return 0;
 fail:
 	/* Nothing this call made may outlive it; nothing it did not make may
 	 * be removed: c_close(remove=false) releases descriptors only, so the
-	 * transport must undo a half-made object itself. */
+	 * transport must undo a half-made object itself.  The claimed entry
+	 * is put back after it (c_close ran in chan_free). */
 	if (ch->errmsg[0] != '\0')
 		ipcx__errmsg_keep(ch);
 	ch->role = 0;
 	chan_free(ch, false);
+	ipcx__registry_abandon(&claim);
 	return rc;
 }
 

@@ -266,9 +266,12 @@ struct ipcx_chan_ops {
 	/*
 	 * c_canonical: write the registry identity of the object the URI names
 	 * ("fifo:/abs/path"; with an open channel ch, "tcp:127.0.0.1:4000" shows
-	 * the bound port) into out.  ch may be NULL (ipcx_unlink).  NULL: the
-	 * object is not registered (anonymous pipes).  Returns 0, 1 when this
-	 * particular URI names nothing to register (a socketpair), or
+	 * the bound port) into out.  ch may be NULL: ipcx_unlink, and
+	 * ipcx_create before c_create, which registers the name first.  NULL:
+	 * the object is not registered (anonymous pipes).  Returns 0, 1 when
+	 * this particular URI names nothing to register (a socketpair) or -
+	 * without ch - names it only once the object exists (a port the kernel
+	 * picks: the core then registers it right after c_create), or
 	 * -ENAMETOOLONG.
 	 */
 	int (*c_canonical)(const struct ipcx_uri *uri, struct ipcx_chan *ch, char *out,
