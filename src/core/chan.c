@@ -68,8 +68,10 @@ static void
 chan_free(struct ipcx_chan *ch, bool remove)
 {
 	ch->tp->t_ops->c_close(ch, remove);
+	/* Only our own entry: after an `ipcx rm` and a new create, the path
+	 * may name a successor's. */
 	if (remove && ch->registry_path != NULL)
-		(void)unlink(ch->registry_path);
+		ipcx__registry_remove(ch->registry_fd, ch->registry_path);
 	ipcx__close(ch->registry_fd);
 	ipcx__close(ch->wake_fd);
 	ipcx__stream_free(ch);
