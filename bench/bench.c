@@ -347,6 +347,12 @@ on_signal(int sig)
 	alarm(1);
 }
 
+struct load {
+	long long p0;      /* CPU pressure total at the start, us; -1: unknown */
+	int64_t t0;
+	double share;      /* of the run; < 0: unknown */
+};
+
 struct saved {
 	struct sigaction intr, term, alrm;
 	sigset_t mask;
@@ -491,6 +497,29 @@ remove_tree(const char *path, int depth)
 	}
 	closedir(d);
 	(void)rmdir(path);
+}
+
+/*
+ * How much of the run other work competed for the CPUs: the kernel's CPU
+ * pressure (the share of time at least one runnable task waited for a
+ * CPU), over the run.  The benchmark's own two processes each have a CPU
+ * of their own, so on a quiet machine this stays near 0.
+ */
+static long long
+cpu_pressure_us(void)
+{
+	char line[256];
+	long long total = -1;
+	FILE *f = fopen("/proc/pressure/cpu", "r");
+	char *t;
+
+	if (f == NULL)
+		return -1;
+	if (fgets(line, sizeof(line), f) != NULL && strncmp(line, "some ", 5) == 0 &&
+	    (t = strstr(line, "total=")) != NULL)
+		total = strtoll(t + 6, NULL, 10);
+	fclose(f);
+	return total;
 }
 
 /* ---- figures ---------------------------------------------------------- */
@@ -848,7 +877,7 @@ print_matrix(const struct bench_opts *o, const struct bench_row *rows, int nrows
 
 static void
 print_notes(const struct bench_opts *o, const struct bench_row *rows, int nrows,
-            const struct bench_env *env, long checked, long errors)
+            const struct bench_env *env, const struct load *ld, long checked, long errors)
 {
 	const char *lead = o->markdown ? "- " : "";
 	char s[24];
@@ -899,6 +928,12 @@ print_notes(const struct bench_opts *o, const struct bench_row *rows, int nrows,
 	}
 	if (!env->pinned)
 		printf("%sratios not reported: %s\n", lead, env->pin_why);
+	if (ld->share >= 0)
+		printf("%sCPU pressure during the run: %.0f%% of the time a task waited for a CPU%s\n",
+		       lead, ld->share * 100,
+		       ld->share > 0.10 ? " - other work competed with the benchmark: the figures "
+		                          "are noisy, run again on a quiet machine"
+		                        : "");
 	if (errors > 0)
 		printf("%sINTEGRITY FAILURE: %ld messages lost or damaged among %ld checked\n", lead,
 		       errors, checked);
@@ -987,7 +1022,8 @@ json_link(FILE *f, const struct bench_cell *c, int k)
 
 static void
 json_write(FILE *f, const struct bench_opts *o, const struct bench_env *env,
-           const struct bench_row *rows, int nrows, long checked, long errors, int status)
+           const struct load *ld, const struct bench_row *rows, int nrows, long checked,
+           long errors, int status)
 {
 	struct utsname u;
 	int i, j;
@@ -1011,7 +1047,12 @@ json_write(FILE *f, const struct bench_opts *o, const struct bench_env *env,
 	           "\"receiver_cpu\": %d, \"why_not\": ",
 	        env->pinned ? "true" : "false", env->cpu_tx, env->cpu_rx);
 	json_string(f, env->pinned ? NULL : env->pin_why);
-	fprintf(f, "},\n  \"rows\": [");
+	fprintf(f, "},\n  \"cpu_pressure\": ");
+	if (ld->share >= 0)
+		fprintf(f, "%.4f", ld->share);
+	else
+		fputs("null", f);
+	fprintf(f, ",\n  \"rows\": [");
 	for (i = 0; i < nrows; i++) {
 		const struct bench_row *r = &rows[i];
 		fprintf(f, "%s\n    {\"transport\": ", i ? "," : "");
@@ -1095,6 +1136,7 @@ ipcx_bench_main(int argc, char **argv)
 	struct bench_env env;
 	struct bench_row *rows;
 	struct saved saved = { .cpus_saved = false };
+	struct load ld = { .share = -1 };
 	char *old_reg = NULL;
 	const char *envreg;
 	long checked = 0, errors = 0;
@@ -1136,6 +1178,8 @@ ipcx_bench_main(int argc, char **argv)
 		print_machine(&o, &env);
 		fflush(stdout);
 	}
+	ld.p0 = cpu_pressure_us();
+	ld.t0 = bench_now_ns();
 	for (i = 0; i < n && bench_stop != SIGINT && bench_stop != SIGTERM; i++) {
 		if (tty)
 			fprintf(stderr, "\r%s: [%d/%d] %-24s", prog, i + 1, n, rows[i].label);
@@ -1147,6 +1191,8 @@ ipcx_bench_main(int argc, char **argv)
 	}
 	if (tty)
 		fprintf(stderr, "\r%*s\r", (int)strlen(prog) + 40, "");
+	if (ld.p0 >= 0 && cpu_pressure_us() >= ld.p0 && bench_now_ns() > ld.t0)
+		ld.share = (double)(cpu_pressure_us() - ld.p0) * 1e3 / (double)(bench_now_ns() - ld.t0);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < rows[i].ncells; j++)
 			cell_figures(&rows[i].cells[j], env.pinned);
@@ -1160,7 +1206,7 @@ ipcx_bench_main(int argc, char **argv)
 			print_detail(&o, rows, n, 0);
 			print_detail(&o, rows, n, 1);
 			print_matrix(&o, rows, n);
-			print_notes(&o, rows, n, &env, checked, errors);
+			print_notes(&o, rows, n, &env, &ld, checked, errors);
 		}
 		if (o.json_path != NULL) {
 			FILE *f = json_only ? stdout : fopen(o.json_path, "w");
@@ -1169,7 +1215,7 @@ ipcx_bench_main(int argc, char **argv)
 				        strerror(errno));
 				status = 1;
 			} else {
-				json_write(f, &o, &env, rows, n, checked, errors, status);
+				json_write(f, &o, &env, &ld, rows, n, checked, errors, status);
 				if (f != stdout && fclose(f) != 0) {
 					fprintf(stderr, "%s: --json: %s: %s\n", prog, o.json_path,
 					        strerror(errno));
