@@ -134,7 +134,8 @@ ipcx_test_now_ms(void)
 
 /*
  * A unique scratch address for scheme: a path in the test's directory for
- * fifo/unix, an abstract name for "unix@", port 0 on loopback for tcp.
+ * fifo/unix, an abstract name for "unix@", port 0 on loopback for tcp, a
+ * queue name or key made of the pid for mq/sysvmq, "signal:self".
  * Returns a static buffer (one per call slot; up to 8 live at once).
  */
 const char *ipcx_test_uri(const char *scheme, const char *query);
@@ -201,6 +202,14 @@ ipcx_test_uri(const char *scheme, const char *query)
 		snprintf(b, 512, "unix:@ipcx-test-%d-%d%s%s", (int)getpid(), seq, sep, q);
 	else if (strcmp(scheme, "pipe") == 0)
 		snprintf(b, 512, "pipe:%s%s", sep, q);
+	else if (strcmp(scheme, "mq") == 0)
+		snprintf(b, 512, "mq:ipcx-test-%d-%d%s%s", (int)getpid(), seq, sep, q);
+	else if (strcmp(scheme, "sysvmq") == 0) /* the pid makes it this test's own */
+		snprintf(b, 512, "sysvmq:0x%08x%s%s",
+		         0x40000000u | ((unsigned)getpid() & 0x3fffffu) << 8 | ((unsigned)seq & 0xffu),
+		         sep, q);
+	else if (strcmp(scheme, "signal") == 0)
+		snprintf(b, 512, "signal:self%s%s", sep, q);
 	else
 		snprintf(b, 512, "%s:%s/%s%d%s%s", scheme, ipcx_test_dir, scheme, seq, sep, q);
 	return b;

@@ -72,8 +72,7 @@ static const struct ipcx_chan_ops planned_ops = {
 /* Every key DESIGN.md gives these schemes, so a valid URI reaches -ENOTSUP
  * rather than -EINVAL. */
 static const char *const planned_keys[] = {
-	"mode", "max", "slots", "slot_size", "maxmsg", "msgsize", "prio", "type",
-	"sig", "sync", NULL,
+	"mode", "max", "slots", "slot_size", "sync", NULL,
 };
 
 #define PLANNED(name)                                          \
@@ -89,6 +88,3 @@ static const char *const planned_keys[] = {
 PLANNED(file);
 PLANNED(shm);
 PLANNED(sysvshm);
-PLANNED(mq);
-PLANNED(sysvmq);
-PLANNED(signal);
