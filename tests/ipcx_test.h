@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/msg.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -394,6 +396,37 @@ ipcx_test_rmtree(const char *dir)
 	(void)nftw(dir, ipcx_test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * Remove the message queues a test named with ipcx_test_uri() and left
+ * behind by failing: the System V key and the POSIX name both carry the
+ * pid of the test process (never another's: a key of someone else's that
+ * merely looks like one is left alone), the name a sequence number too.
+ * /dev/mqueue may not be mounted, so names are tried, not listed.
+ */
+static void
+ipcx_test_sweep_queues(pid_t test_pid)
+{
+	struct msqid_ds ds;
+	int i, n, seq;
+	char name[64];
+
+	n = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&(struct msginfo){ 0 });
+	for (i = 0; i <= n; i++) {
+		int id = msgctl(i, MSG_STAT_ANY, &ds);
+		unsigned key = (unsigned)ds.msg_perm.__key;
+		pid_t owner = (pid_t)((key >> 8) & 0x3fffffu);
+
+		if (id < 0 || (key & 0xc0000000u) != 0x40000000u)
+			continue;
+		if (owner == test_pid)
+			(void)msgctl(id, IPC_RMID, NULL);
+	}
+	for (seq = 1; seq <= 1024; seq++) {
+		snprintf(name, sizeof(name), "/ipcx-test-%d-%d", (int)test_pid, seq);
+		(void)mq_unlink(name);
+	}
+}
+
 static int
 ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
 {
@@ -426,6 +459,7 @@ ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
 	while (waitpid(-pid, NULL, WNOHANG) > 0)
 		;
 	ipcx_test_rmtree(ipcx_test_dir);
+	ipcx_test_sweep_queues(pid);
 	if (WIFSIGNALED(status)) {
 		fprintf(stderr, "  FAIL: killed by signal %d%s\n", WTERMSIG(status),
 		        WTERMSIG(status) == SIGALRM ? " (watchdog: test took too long)" : "");
