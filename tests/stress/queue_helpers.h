@@ -17,7 +17,7 @@
 #define TMO 30000 /* hang guard for blocking calls (ms), never a bound */
 #define NOBODY 65534
 
-static void
+static inline void
 need_root(void)
 {
 	if (geteuid() != 0)
@@ -25,7 +25,7 @@ need_root(void)
 }
 
 /* In a helper process: become nobody for good. */
-static void
+static inline void
 become_nobody(void)
 {
 	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
@@ -40,7 +40,7 @@ become_nobody(void)
  * touching anyone else's, and whose queues vanish with it.  Skips where
  * that is not allowed (an unprivileged user, a locked-down container).
  */
-static void
+static inline void
 private_ipc_namespace(void)
 {
 	need_root();
@@ -48,7 +48,7 @@ private_ipc_namespace(void)
 		TEST_SKIP("cannot make a private IPC namespace: %s", strerror(errno));
 }
 
-static void
+static inline void
 write_sysctl(const char *path, long value)
 {
 	char buf[32];
@@ -61,7 +61,7 @@ write_sysctl(const char *path, long value)
 	close(fd);
 }
 
-static long
+static inline long
 read_sysctl(const char *path)
 {
 	char buf[32] = { 0 };
@@ -77,7 +77,7 @@ read_sysctl(const char *path)
 }
 
 /* Zeroed memory that forked children share with the test. */
-static void *
+static inline void *
 shared_alloc(size_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -104,7 +104,7 @@ shared_alloc(size_t n)
  * sender can never pass for another's.
  */
 #define TAG_HDR 5
-static void
+static inline void
 tag_fill(uint8_t *buf, size_t len, uint8_t id, uint32_t seq)
 {
 	buf[0] = id;
@@ -113,7 +113,7 @@ tag_fill(uint8_t *buf, size_t len, uint8_t id, uint32_t seq)
 }
 
 /* Check one; returns the sender id or fails the test. */
-static uint8_t
+static inline uint8_t
 tag_check(const uint8_t *buf, ssize_t len, int nsenders, uint32_t *ret_seq)
 {
 	if (len < TAG_HDR)
@@ -129,7 +129,7 @@ tag_check(const uint8_t *buf, ssize_t len, int nsenders, uint32_t *ret_seq)
 }
 
 /* Wait until pid is stopped (after SIGSTOP). */
-static void
+static inline void
 wait_stopped(pid_t pid)
 {
 	int status;
@@ -152,7 +152,7 @@ struct many_cfg {
 
 static struct many_cfg many;
 
-static int
+static inline int
 many_sender(void *arg)
 {
 	uint8_t buf[128];
@@ -170,7 +170,7 @@ many_sender(void *arg)
 	return 0;
 }
 
-static int
+static inline int
 many_receiver(void *arg)
 {
 	int64_t last[256];
@@ -208,7 +208,7 @@ many_receiver(void *arg)
 
 /* nsend senders of per messages each, nrecv receivers, one channel: every
  * message delivered exactly once, whole, in each sender's order. */
-static void
+static inline void
 many_run(const char *uri, int nsend, int nrecv, uint32_t per)
 {
 	uint8_t stop = STOP_BYTE;
