@@ -46,6 +46,7 @@
 #include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/transport.h"
@@ -305,45 +306,71 @@ signal_chan_check(const struct ipcx_uri *uri)
 
 /* ---- joining ------------------------------------------------------------- */
 
+/* The SigBlk mask of thread tid (bit N-1 for signal N); false if the
+ * thread has gone. */
+static bool
+signal_thread_mask(pid_t tid, unsigned long long *ret)
+{
+	char path[64], line[128];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = sscanf(line, "SigBlk: %llx", ret) == 1;
+	fclose(f);
+	return found;
+}
+
 /*
  * Does every other thread of this process block every signal of set?  A
  * process-directed signal goes to any thread that leaves it unblocked, and
  * would never reach the signalfd.  /proc/self/task/TID/status has each
- * thread's mask (SigBlk, hexadecimal, bit N-1 for signal N).  Without /proc
- * nothing can be told, and the join goes ahead.
+ * thread's mask.  A thread that glibc is starting or ending has every
+ * signal blocked for a moment, the two it keeps for itself (32 and 33,
+ * which no program can block) included; its real mask is not known yet,
+ * so it is read again, for a second at most.  Without /proc nothing can
+ * be told, and the join goes ahead.
  */
 static int
 signal_threads_block(struct ipcx_chan *ch, const sigset_t *set)
 {
+	const unsigned long long transient = 3ull << 31; /* signals 32 and 33 */
 	pid_t me = (pid_t)syscall(SYS_gettid);
 	struct dirent *e;
-	char path[64], line[128], sbuf[24];
+	char sbuf[24];
 	DIR *d;
-	int rc = 0, sig;
+	int rc = 0, sig, tries;
 
 	d = opendir("/proc/self/task");
 	if (d == NULL)
 		return 0;
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		unsigned long long blk = 0;
-		bool found = false;
 		pid_t tid = (pid_t)atoi(e->d_name);
-		FILE *f;
+		bool alive = false;
 
 		if (tid <= 0 || tid == me)
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-		f = fopen(path, "re");
-		if (f == NULL)
-			continue; /* the thread has ended */
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (sscanf(line, "SigBlk: %llx", &blk) == 1) {
-				found = true;
+		for (tries = 0; tries < 1000; tries++) {
+			alive = signal_thread_mask(tid, &blk);
+			if (!alive || (blk & transient) != transient)
 				break;
-			}
-		fclose(f);
-		if (!found)
-			continue;
+			(void)nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		}
+		if (!alive)
+			continue; /* the thread has ended */
+		if ((blk & transient) == transient) {
+			ipcx__set_errmsg(ch, "thread %d of this process has been starting or "
+			                     "ending for a second: its signal mask cannot be "
+			                     "told",
+			                 (int)tid);
+			rc = -EBUSY;
+			break;
+		}
 		for (sig = 1; sig < _NSIG && sig <= 64; sig++)
 			if (sigismember(set, sig) == 1 && !(blk & (1ull << (sig - 1)))) {
 				ipcx__set_errmsg(ch, "thread %d of this process leaves %s unblocked, "

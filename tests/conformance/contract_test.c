@@ -28,6 +28,7 @@
 
 #include <limits.h>
 #include <poll.h>
+#include <grp.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -382,9 +383,17 @@ peer_main(void *arg)
 	struct cmd c;
 
 	peer_drop_inherited(self);
+	/* A signal receiver that the parent fills (wake_send) needs a user of
+	 * its own: the kernel counts pending signals per user, and any other
+	 * process of root's taking its signals would make room. */
+	if (R->kind == KIND_SIGNAL && (G.flags & RIG_PARENT_SENDS) && geteuid() == 0) {
+		uid_t uid = (uid_t)(2000000000u + (unsigned)getpid());
+		if (setgroups(0, NULL) < 0 || setgid((gid_t)uid) < 0 || setuid(uid) < 0)
+			rc = -errno;
+	}
 	if (R->kind == KIND_PAIR) {
 		ch = G.theirs[self];
-	} else {
+	} else if (rc == 0) {
 		rc = ipcx_join(&ch, G.uri, 0);
 		if (rc == 0 && R->kind == KIND_FIFO && (G.flags & RIG_PARENT_SENDS)) {
 			int fd = ipcx_pollfd(ch); /* opens the FIFO: be the receiver */

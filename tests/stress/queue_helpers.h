@@ -35,6 +35,24 @@ become_nobody(void)
 }
 
 /*
+ * Become a uid of this process's own (as root; otherwise stay).  The
+ * kernel counts pending signals per user against RLIMIT_SIGPENDING, and
+ * every process of that user adds to the count (a SIGCHLD to a shell
+ * included): a receiver whose queue must stay full needs a user nobody
+ * else is.
+ */
+static inline void
+private_uid(void)
+{
+	uid_t uid = (uid_t)(2000000000u + (unsigned)getpid());
+
+	if (geteuid() != 0)
+		return;
+	if (setgroups(0, NULL) < 0 || setgid((gid_t)uid) < 0 || setuid(uid) < 0)
+		IPCX_TEST_FAILF("cannot become uid %u: %s", (unsigned)uid, strerror(errno));
+}
+
+/*
  * Give the calling process an IPC namespace of its own, whose limits
  * (/proc/sys/fs/mqueue/..., /proc/sys/kernel/msg...) it may set without
  * touching anyone else's, and whose queues vanish with it.  Skips where

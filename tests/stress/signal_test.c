@@ -366,6 +366,7 @@ full_receiver(void *arg)
 	long k;
 
 	(void)arg;
+	private_uid(); /* a queue full of ours alone */
 	lower_pending_limit(PENDING_LIMIT);
 	IPCX_PASS(ipcx_join(&rx, "signal:self", 0));
 	ipcx_test_line_put(&ready, 'r');
