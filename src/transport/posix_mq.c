@@ -346,6 +346,7 @@ mq_chan_create(struct ipcx_chan *ch)
 	struct mq_chan *q = mq_of(ch);
 	struct mq_attr attr;
 	long maxmsg, msgsize;
+	bool made = false;
 	int fd, rc, tries;
 
 	rc = mq_setup(ch, &maxmsg, &msgsize);
@@ -362,26 +363,31 @@ mq_chan_create(struct ipcx_chan *ch)
 	for (tries = 0;; tries++) {
 		/* 0600 now, mode= by fchmod below: the umask cannot trim it. */
 		fd = mq_open_fd(q->name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
-		if (fd != -EEXIST || tries == 3)
+		if (fd >= 0) {
+			made = true;
+			rc = mq_attach(ch, fd, O_RDWR);
 			break;
+		}
+		if (fd != -EEXIST)
+			return mq_explain_create(ch, fd, maxmsg, msgsize);
 		if (!ch->may_adopt) {
 			ipcx__set_errmsg(ch, "%s exists", q->name);
 			return -EEXIST;
 		}
 		rc = mq_adopt(ch, maxmsg, msgsize);
+		/* -EAGAIN: it vanished between the two opens; make it again,
+		 * unless someone keeps making and removing it. */
 		if (rc != -EAGAIN)
-			goto adopted;
+			break;
+		if (tries == 3)
+			return -EEXIST;
 	}
-	if (fd < 0)
-		return mq_explain_create(ch, fd, maxmsg, msgsize);
-	rc = mq_attach(ch, fd, O_RDWR);
-adopted:
 	if (rc == 0 && fchmod(q->mqd, ch->mode) < 0)
 		rc = -errno;
 	if (rc < 0 && q->mqd >= 0) {
 		/* A failed create leaves nothing behind that it made; an adopted
 		 * queue is not ours to remove. */
-		if (fd >= 0)
+		if (made)
 			(void)mq_unlink(q->name);
 		ipcx__close(q->mqd);
 		q->mqd = ch->rfd = ch->wfd = -1;

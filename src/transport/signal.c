@@ -634,7 +634,10 @@ signal_decode(const struct signalfd_siginfo *si, uint8_t *out, struct ipcx_msg_i
 	info->fields = IPCX_INFO_SIGNO;
 	info->signo = (int)si->ssi_signo;
 	info->code = si->ssi_code;
-	if (si->ssi_code <= 0 || si->ssi_code == SI_MESGQ || si->ssi_signo == SIGCHLD) {
+	/* Who sent it, where the kernel records a sender: kill, sigqueue,
+	 * tkill, a message queue notification (its sender), a child. */
+	if (si->ssi_code == SI_USER || si->ssi_code == SI_QUEUE || si->ssi_code == SI_TKILL ||
+	    si->ssi_code == SI_MESGQ || si->ssi_signo == SIGCHLD) {
 		info->fields |= IPCX_INFO_PID | IPCX_INFO_UID;
 		info->pid = (pid_t)si->ssi_pid;
 		info->uid = (uid_t)si->ssi_uid;

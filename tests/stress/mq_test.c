@@ -335,6 +335,8 @@ perm_peer(void *arg)
 	char buf[64];
 
 	become_nobody();
+	IPCX_FAIL(ipcx_unlink(p->uri), -EACCES);
+	ASSERT_SAYS(NULL, "no permission to remove");
 	IPCX_FAIL(ipcx_join(&ch, p->uri, 0), p->join);
 	if (p->join < 0) {
 		ASSERT_SAYS(NULL, "permission");
@@ -347,6 +349,17 @@ perm_peer(void *arg)
 	if (p->recv < 0)
 		ASSERT_SAYS(ch, "permission");
 	ipcx_close(ch);
+	return 0;
+}
+
+static int
+nobody_creates(void *arg)
+{
+	ipcx_chan *c;
+
+	become_nobody();
+	IPCX_PASS(ipcx_create(&c, arg, IPCX_KEEP));
+	ipcx_close(c);
 	return 0;
 }
 
@@ -375,6 +388,10 @@ test_nobody(void)
 	ipcx_close(c1);
 	ipcx_close(c2);
 	ipcx_close(c3);
+	/* Another user's queue of the same geometry is never adopted. */
+	ipcx_test_wait(ipcx_test_peer(nobody_creates, (void *)u1), -1);
+	IPCX_FAIL(ipcx_create(&c1, u1, 0), -EEXIST);
+	IPCX_PASS(ipcx_unlink(u1));
 }
 
 /* ---- the system's limits ------------------------------------------------ */
@@ -382,7 +399,7 @@ test_nobody(void)
 static int
 limits_peer(void *arg)
 {
-	struct rlimit rl = { 1000, 1000 };
+	struct rlimit rl = { 1200, 1200 };
 	struct ipcx_stat st;
 	ipcx_chan *c, *c2, *c3;
 	char uri[64];
@@ -413,12 +430,18 @@ limits_peer(void *arg)
 	ipcx_close(c2);
 	ipcx_close(c);
 
-	/* RLIMIT_MSGQUEUE: 4 x 256 bytes and the kernel's bookkeeping > 1000. */
+	/* RLIMIT_MSGQUEUE: 4 x 256 bytes and the kernel's bookkeeping > 1200. */
 	ASSERT_EQ(setrlimit(RLIMIT_MSGQUEUE, &rl), 0);
 	IPCX_FAIL(ipcx_create(&c, with(uri, "maxmsg=4&msgsize=256"), 0), -EMFILE);
-	ASSERT_SAYS(NULL, "RLIMIT_MSGQUEUE", "1000 bytes", "maxmsg=4", "msgsize=256");
-	/* What fits still goes. */
+	ASSERT_SAYS(NULL, "RLIMIT_MSGQUEUE", "1200 bytes", "maxmsg=4", "msgsize=256");
+	/* What fits still goes... */
 	IPCX_PASS(ipcx_create(&c, with(uri, "maxmsg=1&msgsize=128"), 0));
+	ipcx_close(c);
+	/* ...until the user's other queues have taken the room. */
+	IPCX_PASS(ipcx_create(&c, with(uri, "maxmsg=3&msgsize=256"), 0));
+	snprintf(uri, sizeof(uri), "mq:ipcx-limits-%d-d", (int)getpid());
+	IPCX_FAIL(ipcx_create(&c2, with(uri, "maxmsg=3&msgsize=256"), 0), -EMFILE);
+	ASSERT_SAYS(NULL, "RLIMIT_MSGQUEUE", "1200 bytes", "all its queues", "maxmsg=3");
 	ipcx_close(c);
 	return 0;
 }

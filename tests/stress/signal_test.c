@@ -15,6 +15,7 @@
 #define IPCX_TEST_MAIN
 #include "ipcx_test.h"
 
+#include <mqueue.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -98,6 +99,13 @@ test_payloads(void)
 /* ---- what a receiver learns ----------------------------------------------- */
 
 static int
+exit_now_child(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static int
 varied_sender(void *arg)
 {
 	pid_t parent = *(pid_t *)arg;
@@ -126,6 +134,58 @@ expect(ipcx_chan *rx, const void *want, ssize_t n, int code, pid_t pid)
 	ASSERT_EQ(info.code, code);
 	ASSERT_EQ(info.pid, pid);
 	ASSERT_EQ(info.uid, getuid());
+}
+
+/* The kernel's own: a POSIX timer and a queue notification carry an int
+ * of the program's; SIGCHLD tells the child. */
+static void
+test_kernel_senders(void)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL };
+	struct itimerspec its = { .it_value = { 0, 1000000 } };
+	struct ipcx_msg_info info;
+	int32_t want;
+	uint8_t buf[8];
+	char name[64];
+	ipcx_chan *rx, *crx;
+	timer_t tm;
+	mqd_t d;
+	pid_t pid;
+	int status;
+
+	IPCX_PASS(ipcx_join(&rx, "signal:self", 0));
+	ev.sigev_signo = SIGRTMIN + 1;
+	ev.sigev_value.sival_int = want = 0x0a0b0c0d;
+	ASSERT_EQ(timer_create(CLOCK_MONOTONIC, &ev, &tm), 0);
+	ASSERT_EQ(timer_settime(tm, 0, &its, NULL), 0);
+	ASSERT_EQ(ipcx_recv_info(rx, buf, sizeof(buf), &info, TMO), 4);
+	ASSERT_MEMEQ(buf, &want, 4);
+	ASSERT_EQ(info.code, SI_TIMER);
+	ASSERT_EQ(info.fields, IPCX_INFO_SIGNO);
+	timer_delete(tm);
+
+	snprintf(name, sizeof(name), "/ipcx-test-%d-1001", (int)getpid());
+	d = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, NULL);
+	ASSERT_TRUE(d != (mqd_t)-1);
+	ev.sigev_value.sival_int = want = 0x01010202;
+	ASSERT_EQ(mq_notify(d, &ev), 0);
+	ASSERT_EQ(mq_send(d, "n", 1, 0), 0);
+	ASSERT_EQ(ipcx_recv_info(rx, buf, sizeof(buf), &info, TMO), 4);
+	ASSERT_MEMEQ(buf, &want, 4);
+	ASSERT_EQ(info.code, SI_MESGQ);
+	ASSERT_EQ(info.pid, getpid());
+	mq_close(d);
+	mq_unlink(name);
+	ipcx_close(rx);
+
+	IPCX_PASS(ipcx_join(&crx, "signal:self?sig=CHLD", 0));
+	pid = ipcx_test_peer(exit_now_child, NULL);
+	IPCX_FAIL(ipcx_recv_info(crx, buf, sizeof(buf), &info, TMO), 0);
+	ASSERT_EQ(info.signo, SIGCHLD);
+	ASSERT_EQ(info.code, CLD_EXITED);
+	ASSERT_EQ(info.pid, pid);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ipcx_close(crx);
 }
 
 static void
@@ -169,6 +229,7 @@ test_names(void)
 		"signal:self?sig=RTMAX+1", "signal:1?sig=USR1,USR2", "signal:0", "signal:-1",
 		"signal:abc", "signal:99999999999", "signal:", "signal:self?max=0",
 		"signal:self?allow_uid=x", "signal:self?allow_uid=1,", "signal:self?mode=0600",
+		"signal:self?allow_uid=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17",
 		"signal://self", "signal:Self", NULL,
 	};
 	const char *const *b;
@@ -706,6 +767,7 @@ test_interruptible(void)
 TEST_LIST = {
 	{ "signal payloads of 0 to 7 bytes", test_payloads },
 	{ "signal what a receiver learns", test_info },
+	{ "signal timers, queue notifications, SIGCHLD", test_kernel_senders },
 	{ "signal names", test_names },
 	{ "signal refusals: no process, other user, create", test_refusals },
 	{ "signal threads and the mask", test_threads },

@@ -316,6 +316,19 @@ limits_peer(void *arg)
 	write_sysctl("/proc/sys/kernel/msgmax", 50);
 	IPCX_FAIL(ipcx_send(c, buf, 60, 0), -EMSGSIZE);
 	ASSERT_SAYS(c, "60 bytes", "msgmax = 50");
+	/* Raised: a receiver with room takes what is larger than it knew. */
+	write_sysctl("/proc/sys/kernel/msgmax", 300);
+	{
+		struct raw_msg m = { .mtype = 4 };
+		uint8_t big[1000];
+
+		memset(m.text, 'q', 250);
+		ASSERT_EQ(msgsnd(raw_qid(u1), &m, 250, 0), 0);
+		IPCX_FAIL(ipcx_recv(c, big, sizeof(big), 0), 100); /* the first, 100 zeros */
+		IPCX_FAIL(ipcx_recv(c, big, 200, 0), -EMSGSIZE);
+		IPCX_FAIL(ipcx_recv(c, big, sizeof(big), 0), 250);
+		ASSERT_EQ(big[249], 'q');
+	}
 	ipcx_close(c);
 	return 0;
 }
@@ -391,6 +404,8 @@ perm_peer(void *arg)
 	char buf[64];
 
 	become_nobody();
+	IPCX_FAIL(ipcx_unlink(p->uri), -EPERM);
+	ASSERT_SAYS(NULL, "belongs to another user");
 	/* A key can always be looked up; the mode decides each call. */
 	IPCX_PASS(ipcx_join(&ch, p->uri, 0));
 	IPCX_FAIL(ipcx_send(ch, "from nobody", 11, 0), p->send);
