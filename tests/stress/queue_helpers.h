@@ -24,14 +24,22 @@ need_root(void)
 		TEST_SKIP("needs root to run a peer as another uid");
 }
 
-/* In a helper process: become nobody for good. */
+/* In a helper process: become nobody for good, with a registry directory
+ * of nobody's own (a create fails where it cannot write its entry). */
 static inline void
 become_nobody(void)
 {
+	char reg[400];
+
+	snprintf(reg, sizeof(reg), "%s/.registry-nobody", ipcx_test_dir);
+	if (mkdir(reg, 0700) < 0 && errno != EEXIST)
+		IPCX_TEST_FAILF("mkdir %s: %s", reg, strerror(errno));
+	ASSERT_EQ(chown(reg, NOBODY, NOBODY), 0);
 	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
 		IPCX_TEST_FAILF("cannot drop to uid %d: %s", NOBODY, strerror(errno));
 	ASSERT_EQ(geteuid(), NOBODY);
 	ASSERT_TRUE(setuid(0) < 0);
+	ASSERT_EQ(setenv("IPCX_REGISTRY_DIR", reg, 1), 0);
 }
 
 /*
