@@ -285,18 +285,32 @@ test_max_is_the_fifos(void)
 }
 
 /* ---- 2. a send that wrote nothing lets the lock go ------------------- */
+/* (The channel stays open - a lock left behind would stay with it - while
+ * another sender tries.) */
 
 struct idle {
 	const char *uri;
 	struct ipcx_test_line said, go;
 };
 
+/* ppoll as a signal would end it (the syscall table, os/sys.h). */
+static int
+eintr_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+	(void)fds;
+	(void)n;
+	(void)ts;
+	(void)mask;
+	errno = EINTR;
+	return -1;
+}
+
 static int
 idle_sender(void *argp)
 {
 	struct idle *s = argp;
 	static uint8_t msg[3 * PIPE_BUF];
-	ipcx_chan *ch;
+	ipcx_chan *ch, *intr;
 
 	IPCX_PASS(ipcx_join(&ch, s->uri, 0));
 	/* Not one byte is free in the FIFO: each of these writes nothing,
@@ -309,9 +323,16 @@ idle_sender(void *argp)
 	IPCX_FAIL(ipcx_send(ch, msg, sizeof(msg), LONG_MS), -ECANCELED);
 	IPCX_PASS(ipcx_wake(ch));
 	IPCX_FAIL(ipcx_send(ch, msg, 100, LONG_MS), -ECANCELED);
+	/* A signal, on a channel that lets it through. */
+	IPCX_PASS(ipcx_join(&intr, s->uri, IPCX_INTERRUPTIBLE));
+	ipcx__sys.ppoll = eintr_ppoll;
+	IPCX_FAIL(ipcx_send(intr, msg, sizeof(msg), LONG_MS), -EINTR);
+	IPCX_FAIL(ipcx_send(intr, msg, 100, LONG_MS), -EINTR);
+	ipcx__sys_reset();
 	ipcx_test_line_put(&s->said, 'a');
-	/* Stay alive, channel open, while the other sender tries. */
+	/* Stay alive, channels open, while the other sender tries. */
 	ASSERT_EQ(ipcx_test_line_get(&s->go), 'x');
+	ipcx_close(intr);
 	ipcx_close(ch);
 	return 0;
 }
