@@ -893,6 +893,61 @@ test_adoption(void)
 	}
 }
 
+/* A live creator's FIFO, through the whole library: the second creator is
+ * refused before anything is touched (the core's registry claim), and the
+ * first goes on working; once the first is dead, its leftover is adopted. */
+struct live {
+	const char *uri;
+	struct ipcx_test_line ready, go;
+};
+
+static int
+live_owner(void *argp)
+{
+	struct live *l = argp;
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_create(&ch, l->uri, 0));
+	IPCX_PASS(ipcx_pollfd(ch));
+	ipcx_test_line_put(&l->ready, 'r');
+	ipcx_test_recv_str(ch, "still mine");
+	ipcx_test_line_put(&l->ready, 'g');
+	ASSERT_EQ(ipcx_test_line_get(&l->go), 'x'); /* then killed */
+	return 0;
+}
+
+static void
+test_live_fifo_not_adopted(void)
+{
+	const char *uri = ipcx_test_uri("fifo", NULL), *path = path_of(uri);
+	struct live l = { uri, { { -1, -1 } }, { { -1, -1 } } };
+	struct stat was;
+	ipcx_chan *ch, *tx;
+	pid_t pid;
+	int st;
+
+	ipcx_test_line_open(&l.ready);
+	ipcx_test_line_open(&l.go);
+	pid = ipcx_test_peer(live_owner, &l);
+	ASSERT_EQ(ipcx_test_line_get(&l.ready), 'r');
+	ASSERT_EQ(lstat(path, &was), 0);
+	IPCX_FAIL(ipcx_create(&ch, uri, 0), -EBUSY);
+	IPCX_FAIL(ipcx_create(&ch, uri, IPCX_EXCL), -EEXIST);
+	assert_same_node(path, &was);
+	IPCX_PASS(ipcx_join(&tx, uri, 0));
+	ipcx_test_send_str(tx, "still mine");
+	ASSERT_EQ(ipcx_test_line_get(&l.ready), 'g');
+	ipcx_close(tx);
+	ASSERT_EQ(kill(pid, SIGKILL), 0);
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	/* Dead: its leftover is ours to adopt, and goes when we close. */
+	assert_same_node(path, &was);
+	IPCX_PASS(ipcx_create(&ch, uri, 0));
+	assert_same_node(path, &was);
+	ipcx_close(ch);
+	ASSERT_TRUE(lstat(path, &was) < 0 && errno == ENOENT);
+}
+
 /* ---- 7. a half-made channel keeps descriptor 0 ------------------------ */
 
 /* The test's strdup: fails for one string, so the core's open fails with
@@ -1044,6 +1099,7 @@ TEST_LIST = {
 	{ "fifo/swapped path is never written", test_swapped_path_refused },
 	{ "fifo/garbage flood cannot pin the receiver", test_garbage_flood_bounded },
 	{ "fifo/adoption", test_adoption },
+	{ "fifo/live FIFO not adopted by a second creator", test_live_fifo_not_adopted },
 	{ "fifo/half-made channel keeps descriptor 0", test_half_made_keeps_stdin },
 	{ "fifo/pipe sized for max", test_pipe_sized_for_max },
 	{ NULL, NULL },
