@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -220,6 +221,84 @@ ipcx__socket(int domain, int type, int protocol)
 	if (fd < 0)
 		return -errno;
 	return ipcx__fd_above_stdio(fd);
+}
+
+ssize_t
+ipcx__pread_full(int fd, void *buf, size_t n, off_t off)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = ipcx__sys.pread(fd, p + got, n - got, off + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t
+ipcx__pwritev_full(int fd, const struct iovec *iov, int iovcnt, off_t off)
+{
+	struct iovec v[16];
+	size_t total = 0, done = 0;
+	int i, first = 0;
+	ssize_t r;
+
+	if (iovcnt < 0 || iovcnt > 16)
+		return -EINVAL;
+	for (i = 0; i < iovcnt; i++) {
+		v[i] = iov[i];
+		total += iov[i].iov_len;
+	}
+	while (done < total) {
+		r = ipcx__sys.pwritev(fd, v + first, iovcnt - first, off + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO; /* a regular file that takes nothing: never loop on it */
+		done += (size_t)r;
+		/* Advance past what went out (libuv's uv__write_req_update). */
+		while (first < iovcnt && (size_t)r >= v[first].iov_len) {
+			r -= (ssize_t)v[first].iov_len;
+			first++;
+		}
+		if (first < iovcnt) {
+			v[first].iov_base = (uint8_t *)v[first].iov_base + r;
+			v[first].iov_len -= (size_t)r;
+		}
+	}
+	return (ssize_t)total;
+}
+
+int
+ipcx__ftruncate(int fd, off_t len)
+{
+	int r;
+
+	do
+		r = ipcx__sys.ftruncate(fd, len);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+int
+ipcx__fdatasync(int fd)
+{
+	int r;
+
+	do
+		r = ipcx__sys.fdatasync(fd);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
 }
 
 int

@@ -86,7 +86,6 @@ static const char *const planned_keys[] = {
 		.t_planned = true,                               \
 	}
 
-PLANNED(file);
 PLANNED(shm);
 PLANNED(sysvshm);
 PLANNED(mq);

@@ -39,7 +39,7 @@
 
 enum rig_kind {
 	KIND_PAIR,  /* ipcx_pair(): both ends made before the peer forks */
-	KIND_FIFO,  /* create = the receiver, join = a sender */
+	KIND_FIFO,  /* create makes the object (the FIFO's receiver, a log), join = a sender */
 	KIND_LISTEN,/* create = listen, join the address ipcx_stat tells, accept */
 	KIND_DGRAM, /* create = the bound receiving socket, join = connect to it */
 };
@@ -55,6 +55,7 @@ struct row {
 	bool bidir;         /* both ends send and receive */
 	bool file;          /* the named object is a file in the scratch directory */
 	bool stream;        /* a byte stream ipcx frames */
+	bool kept;          /* kept after close by default (DESIGN.md: file:) */
 };
 
 #define MIB ((size_t)1 << 20)
@@ -68,17 +69,19 @@ struct row {
 #define ROW_NAME_4 "unix-dgram"
 #define ROW_NAME_5 "unix-abstract"
 #define ROW_NAME_6 "tcp"
-#define NROWS 7
+#define ROW_NAME_7 "file"
+#define NROWS 8
 
 static const struct row rows[NROWS] = {
-	{ ROW_NAME_0, KIND_PAIR, "pipe", NULL, true, FRAMED_MAX, true, true, false, true },
+	{ ROW_NAME_0, KIND_PAIR, "pipe", NULL, true, FRAMED_MAX, true, true, false, true, false },
 	/* DESIGN.md: PIPE_BUF - 4, so a whole frame goes in one atomic write. */
-	{ ROW_NAME_1, KIND_FIFO, "fifo", NULL, false, PIPE_BUF - 4, false, false, true, true },
-	{ ROW_NAME_2, KIND_LISTEN, "unix", NULL, true, FRAMED_MAX, true, true, true, true },
-	{ ROW_NAME_3, KIND_LISTEN, "unix", "type=seqpacket", true, 64 * 1024, true, true, true, false },
-	{ ROW_NAME_4, KIND_DGRAM, "unix", "type=dgram", false, 64 * 1024, true, true, true, false },
-	{ ROW_NAME_5, KIND_LISTEN, "unix@", NULL, true, FRAMED_MAX, true, true, false, true },
-	{ ROW_NAME_6, KIND_LISTEN, "tcp", NULL, true, FRAMED_MAX, true, true, false, true },
+	{ ROW_NAME_1, KIND_FIFO, "fifo", NULL, false, PIPE_BUF - 4, false, false, true, true, false },
+	{ ROW_NAME_2, KIND_LISTEN, "unix", NULL, true, FRAMED_MAX, true, true, true, true, false },
+	{ ROW_NAME_3, KIND_LISTEN, "unix", "type=seqpacket", true, 64 * 1024, true, true, true, false, false },
+	{ ROW_NAME_4, KIND_DGRAM, "unix", "type=dgram", false, 64 * 1024, true, true, true, false, false },
+	{ ROW_NAME_5, KIND_LISTEN, "unix@", NULL, true, FRAMED_MAX, true, true, false, true, false },
+	{ ROW_NAME_6, KIND_LISTEN, "tcp", NULL, true, FRAMED_MAX, true, true, false, true, false },
+	{ ROW_NAME_7, KIND_FIFO, "file", NULL, false, MIB, false, false, true, false, true },
 };
 
 /* The row the running test uses; peers inherit it across fork. */
@@ -953,7 +956,8 @@ scratch_count(void)
 	return n;
 }
 
-/* After close (and ipcx_unlink), nothing is left: no file, no registry entry. */
+/* After close (and ipcx_unlink), nothing is left: no file, no registry entry.
+ * A kept object stays, entry and all, until ipcx_unlink. */
 static void
 cleanup(void)
 {
@@ -969,6 +973,11 @@ cleanup(void)
 	snprintf(uri, sizeof(uri), "%s", G.uri);
 	ASSERT_EQ(peer_call(0, OP_CLOSE, 0, 0, 0, 0), 0);
 	rig_stop();
+	if (R->kept) {
+		ASSERT_EQ(scratch_count(), 1);
+		ASSERT_EQ(ipcx_test_registry_count(), 1);
+		IPCX_PASS(ipcx_unlink(uri));
+	}
 	ASSERT_EQ(scratch_count(), 0);
 	ASSERT_EQ(ipcx_test_registry_count(), 0);
 	if (R->file)
@@ -1546,7 +1555,7 @@ spawn_cat(void)
 	X(sender_kill) X(receiver_exit) X(senders) X(cleanup) X(pollfd) X(full)                   \
 	X(wake_mid_frame) X(deadline_mid_frame) X(close_pending)
 
-#define FOR_EACH_ROW(X, b) X(b, 0) X(b, 1) X(b, 2) X(b, 3) X(b, 4) X(b, 5) X(b, 6)
+#define FOR_EACH_ROW(X, b) X(b, 0) X(b, 1) X(b, 2) X(b, 3) X(b, 4) X(b, 5) X(b, 6) X(b, 7)
 
 #define DEFINE_ROW(b, i)               \
 	static void b##__##i(void)     \
