@@ -566,6 +566,10 @@ log_open(struct ipcx_chan *ch, struct log_geom *g, struct stat *sb)
 		ipcx__set_errmsg(ch, "%s is a symbolic link; file: never follows one", f->path);
 		return fd;
 	}
+	if (fd == -EISDIR) {
+		ipcx__set_errmsg(ch, "%s is a directory, not an ipcx log", f->path);
+		return -EPROTO;
+	}
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, sb) < 0) {
@@ -1383,8 +1387,14 @@ log_consume(struct file_chan *f, const struct rec *r)
 
 /* ---- waiting and readiness -------------------------------------------- */
 
-/* Watch fd's file (the inode, through /proc, not whatever is at the path
- * now).  Without inotify, waits fall back to back-off. */
+/*
+ * Watch fd's file (the inode, through /proc, not whatever is at the path
+ * now).  Made at the first wait, not at open: closing an inotify instance
+ * waits for the kernel's SRCU grace period (milliseconds), which a channel
+ * that never waits should not pay.  The caller looks again after this, so
+ * a change between its look and the watch is not missed.  Without inotify
+ * (no instance left), waits fall back to back-off.
+ */
 static int
 file_watch(struct file_chan *f)
 {
@@ -1428,20 +1438,6 @@ file_drain(struct file_chan *f)
 		return;
 	while (ipcx__read(f->ino_fd, buf, sizeof(buf)) > 0)
 		;
-}
-
-/* Before looking for a message (or room) that may not be there: the watch
- * must exist before the look, or a change between look and wait is lost. */
-static int
-file_wait_prepare(struct ipcx_chan *ch, int64_t deadline)
-{
-	struct file_chan *f = file_of(ch);
-	int rc = 0;
-
-	if (deadline != IPCX_DEADLINE_NOW)
-		rc = file_watch(f);
-	file_drain(f);
-	return rc;
 }
 
 /* Sleep until the file changes, the deadline, a wake-up or a signal. */
@@ -1679,12 +1675,14 @@ log_compact(struct ipcx_chan *ch)
 	}
 	if (f->sync != SYNC_NONE)
 		(void)dir_sync(f->path);
-	/* Closing the old descriptor releases its lock: waiters there find
-	 * it unlinked and follow the path here. */
+	/* Waiters on the old file get its lock, find it unlinked and follow
+	 * the path here.  Unlock explicitly: a forked child may share this
+	 * open file description, and a close would then release nothing. */
 	if (f->wd >= 0) {
 		(void)inotify_rm_watch(f->ino_fd, f->wd);
 		f->wd = -1;
 	}
+	(void)lock_range(f->fd, F_UNLCK, 0, 1);
 	ipcx__close(f->fd);
 	f->fd = nfd;
 	(void)fstat(nfd, &sb);
@@ -1766,7 +1764,7 @@ file_chan_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_
 		 * before the next look, so no change is missed. */
 		if (deadline != IPCX_DEADLINE_NOW && f->wd < 0 && !f->no_inotify) {
 			(void)file_unlock(ch);
-			rc = file_wait_prepare(ch, deadline);
+			rc = file_watch(f);
 			if (rc < 0)
 				return rc;
 			continue;
@@ -1838,28 +1836,35 @@ file_take(struct ipcx_chan *ch, void *buf, size_t cap, bool borrow, int64_t dead
 	int rc;
 
 	for (;;) {
-		rc = file_wait_prepare(ch, deadline);
-		if (rc < 0)
-			return rc;
+		bool watch;
+
+		file_drain(f);
 		rc = file_lock(ch, deadline);
 		if (rc < 0)
 			return rc;
 		rc = log_next(ch, &r);
 		if (rc == 0)
 			break;
+		watch = deadline != IPCX_DEADLINE_NOW && f->wd < 0 && !f->no_inotify;
 		file_update_ready(ch);
 		(void)file_unlock(ch);
 		if (rc < 0)
 			return rc;
-		rc = file_wait(ch, deadline);
+		/* The first wait: watch, then look again before sleeping. */
+		rc = watch ? file_watch(f) : file_wait(ch, deadline);
 		if (rc < 0)
 			return rc;
 	}
 	if (!borrow && r.len > cap) {
+		/* A lying length must not pass for a large message. */
+		rc = rec_crc_ok(f, &r, NULL);
+		if (rc == 0)
+			rc = log_corrupt(ch, r.off, r.seq);
+		if (rc < 0)
+			goto out;
 		ipcx__set_errmsg(ch, "message of %u bytes does not fit in %zu", r.len, cap);
-		file_update_ready(ch);
-		(void)file_unlock(ch);
-		return -EMSGSIZE;
+		rc = -EMSGSIZE;
+		goto out;
 	}
 	if (borrow) {
 		rc = file_grow_bbuf(f, r.len);
@@ -2114,10 +2119,12 @@ file_chan_unlink(const struct ipcx_uri *uri)
 	}
 	if (fd < 0)
 		return fd;
+	/* An ipcx log of any version, however damaged its state, is ipcx's
+	 * to remove; anything else is not. */
 	rc = -EPROTO;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
 	    ipcx__pread_full(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    geom_decode(hdr, &g, &why) < 0) {
+	    (geom_decode(hdr, &g, &why) < 0 && get32(hdr + 60) != crc32c(hdr, 60))) {
 		ipcx__set_errmsg(NULL, "%s %s; not removed", path, why ? why : "is not an ipcx log");
 		ipcx__close(fd);
 		return rc;
