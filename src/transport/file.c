@@ -340,8 +340,24 @@ state_sane(const struct log_geom *g, const struct log_state *s)
 {
 	return s->read_off >= LOG_DATA && s->read_off <= s->write_off &&
 	       s->write_off <= g->size && (s->read_off & 7) == 0 && (s->write_off & 7) == 0 &&
-	       s->read_seq >= 1 && s->read_seq <= s->write_seq && s->write_seq < SEQ_LIMIT &&
-	       s->write_seq - s->read_seq <= (s->write_off - s->read_off) / REC_HDR;
+	       s->read_seq >= 1 && s->read_seq <= s->write_seq && s->write_seq < SEQ_LIMIT;
+}
+
+/*
+ * Before a slot is written: a log whose slot claimed other records than
+ * the file holds (a hostile slot with a good CRC) is brought back in line
+ * as the reader walks it.  Sequence numbers only ever move forward: stale
+ * records are told from live ones by their sequence, so none may be reused.
+ */
+static void
+state_normalize(struct log_state *s)
+{
+	if (s->read_seq > s->write_seq)
+		s->write_seq = s->read_seq;
+	if (s->read_off == s->write_off)
+		s->read_seq = s->write_seq;
+	if (s->synced_seq > s->write_seq)
+		s->synced_seq = s->write_seq;
 }
 
 /* This boot, from /proc/sys/kernel/random/boot_id (zeros if unknown): a
@@ -858,6 +874,7 @@ slot_write(struct file_chan *f)
 	struct iovec iov = { buf, SLOT_LEN };
 	ssize_t w;
 
+	state_normalize(&f->st);
 	f->st.gen++;
 	slot_encode(&f->st, buf);
 	w = ipcx__pwritev_full(f->fd, &iov, 1, (off_t)SLOT_OFF(f->st.gen & 1));
