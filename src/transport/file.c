@@ -2206,10 +2206,14 @@ file_chan_canonical(const struct ipcx_uri *uri, struct ipcx_chan *ch, char *out,
 	char abs[PATH_MAX];
 	int rc, n;
 
-	(void)ch;
-	rc = ipcx__abs_path(uri->address, abs, sizeof(abs));
-	if (rc < 0)
-		return rc;
+	/* An open channel names the file it opened, whatever chdir came since. */
+	if (ch != NULL && file_of(ch)->path[0] != '\0') {
+		snprintf(abs, sizeof(abs), "%s", file_of(ch)->path);
+	} else {
+		rc = ipcx__abs_path(uri->address, abs, sizeof(abs));
+		if (rc < 0)
+			return rc;
+	}
 	n = snprintf(out, outlen, "file:%s", abs);
 	return (n < 0 || (size_t)n >= outlen) ? -ENAMETOOLONG : 0;
 }

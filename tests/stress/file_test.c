@@ -1168,6 +1168,13 @@ test_relative_path(void)
 				recv_seed(a, 900, j);
 	}
 	ASSERT_TRUE(access("rel.log", F_OK) < 0);
+	{
+		struct ipcx_stat st;
+		char want[700];
+		IPCX_PASS(ipcx_stat(a, &st));
+		snprintf(want, sizeof(want), "file:%s/rel.log", ipcx_test_dir);
+		ASSERT_STREQ(st.uri, want);
+	}
 	ASSERT_EQ(chdir(ipcx_test_dir), 0);
 	IPCX_PASS(ipcx_join(&b, "file:rel.log", 0));
 	expect_empty(b);
