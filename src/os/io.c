@@ -7,9 +7,9 @@
  * deadlines are kept by ipcx__wait_fd, not here.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -247,18 +247,16 @@ ssize_t
 ipcx__pwritev_full(int fd, const struct iovec *iov, int iovcnt, off_t off)
 {
 	struct iovec v[16];
-	size_t total = 0, done = 0;
-	int i, first = 0;
+	size_t total, done = 0;
+	int n = iovcnt;
 	ssize_t r;
 
 	if (iovcnt < 0 || iovcnt > 16)
 		return -EINVAL;
-	for (i = 0; i < iovcnt; i++) {
-		v[i] = iov[i];
-		total += iov[i].iov_len;
-	}
+	memcpy(v, iov, sizeof(v[0]) * (size_t)iovcnt);
+	total = ipcx__iov_total(v, n);
 	while (done < total) {
-		r = ipcx__sys.pwritev(fd, v + first, iovcnt - first, off + (off_t)done);
+		r = ipcx__sys.pwritev(fd, v, n, off + (off_t)done);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -266,15 +264,7 @@ ipcx__pwritev_full(int fd, const struct iovec *iov, int iovcnt, off_t off)
 		if (r == 0)
 			return -EIO; /* a regular file that takes nothing: never loop on it */
 		done += (size_t)r;
-		/* Advance past what went out (libuv's uv__write_req_update). */
-		while (first < iovcnt && (size_t)r >= v[first].iov_len) {
-			r -= (ssize_t)v[first].iov_len;
-			first++;
-		}
-		if (first < iovcnt) {
-			v[first].iov_base = (uint8_t *)v[first].iov_base + r;
-			v[first].iov_len -= (size_t)r;
-		}
+		ipcx__iov_advance(v, &n, (size_t)r);
 	}
 	return (ssize_t)total;
 }
