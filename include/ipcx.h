@@ -266,7 +266,10 @@ IPCX_API int ipcx_commit(ipcx_chan *ch, void *ptr, size_t len);
 /*
  * ipcx_recv_borrow / ipcx_release - zero-copy receive: look at the next
  * message in place, then give it back.  Returns the length, or the errors of
- * ipcx_recv(); -ENOTSUP on transports other than the shared-memory rings.
+ * ipcx_recv(); -ENOTSUP on transports other than the shared-memory rings and
+ * file:, which borrows with one copy: the message is claimed, not consumed,
+ * until ipcx_release (a borrower that dies gives it back), and a second
+ * borrow before the release is -EBUSY.
  */
 IPCX_API ssize_t ipcx_recv_borrow(ipcx_chan *ch, const void **ret_ptr, size_t *ret_len,
                                   int timeout_ms);

@@ -85,6 +85,5 @@ static const char *const planned_keys[] = {
 		.t_planned = true,                               \
 	}
 
-PLANNED(file);
 PLANNED(shm);
 PLANNED(sysvshm);

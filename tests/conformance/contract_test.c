@@ -41,7 +41,7 @@
 
 enum rig_kind {
 	KIND_PAIR,  /* ipcx_pair(): both ends made before the peer forks */
-	KIND_FIFO,  /* create = the receiver, join = a sender */
+	KIND_FIFO,  /* create makes the object (the FIFO's receiver, a log), join = a sender */
 	KIND_LISTEN,/* create = listen, join the address ipcx_stat tells, accept */
 	KIND_DGRAM, /* create = the bound receiving socket, join = connect to it */
 	KIND_QUEUE, /* create = the queue, owned by the parent; every peer joins it */
@@ -59,6 +59,7 @@ struct row {
 	bool bidir;         /* both ends send and receive */
 	bool file;          /* the named object is a file in the scratch directory */
 	bool stream;        /* a byte stream ipcx frames */
+	bool kept;          /* kept after close by default (DESIGN.md: file:) */
 };
 
 #define MIB ((size_t)1 << 20)
@@ -75,23 +76,25 @@ struct row {
 #define ROW_NAME_7 "mq"
 #define ROW_NAME_8 "sysvmq"
 #define ROW_NAME_9 "signal"
-#define NROWS 10
+#define ROW_NAME_10 "file"
+#define NROWS 11
 
 static const struct row rows[NROWS] = {
-	{ ROW_NAME_0, KIND_PAIR, "pipe", NULL, true, FRAMED_MAX, true, true, false, true },
+	{ ROW_NAME_0, KIND_PAIR, "pipe", NULL, true, FRAMED_MAX, true, true, false, true, false },
 	/* DESIGN.md: PIPE_BUF - 4, so a whole frame goes in one atomic write. */
-	{ ROW_NAME_1, KIND_FIFO, "fifo", NULL, false, PIPE_BUF - 4, false, false, true, true },
-	{ ROW_NAME_2, KIND_LISTEN, "unix", NULL, true, FRAMED_MAX, true, true, true, true },
-	{ ROW_NAME_3, KIND_LISTEN, "unix", "type=seqpacket", true, 64 * 1024, true, true, true, false },
-	{ ROW_NAME_4, KIND_DGRAM, "unix", "type=dgram", false, 64 * 1024, true, true, true, false },
-	{ ROW_NAME_5, KIND_LISTEN, "unix@", NULL, true, FRAMED_MAX, true, true, false, true },
-	{ ROW_NAME_6, KIND_LISTEN, "tcp", NULL, true, FRAMED_MAX, true, true, false, true },
+	{ ROW_NAME_1, KIND_FIFO, "fifo", NULL, false, PIPE_BUF - 4, false, false, true, true, false },
+	{ ROW_NAME_2, KIND_LISTEN, "unix", NULL, true, FRAMED_MAX, true, true, true, true, false },
+	{ ROW_NAME_3, KIND_LISTEN, "unix", "type=seqpacket", true, 64 * 1024, true, true, true, false, false },
+	{ ROW_NAME_4, KIND_DGRAM, "unix", "type=dgram", false, 64 * 1024, true, true, true, false, false },
+	{ ROW_NAME_5, KIND_LISTEN, "unix@", NULL, true, FRAMED_MAX, true, true, false, true, false },
+	{ ROW_NAME_6, KIND_LISTEN, "tcp", NULL, true, FRAMED_MAX, true, true, false, true, false },
 	/* The kernel's defaults: msgsize_default and msgmax, 8192 bytes. */
-	{ ROW_NAME_7, KIND_QUEUE, "mq", NULL, false, 8192, false, false, false, false },
-	{ ROW_NAME_8, KIND_QUEUE, "sysvmq", NULL, false, 8192, false, false, false, false },
+	{ ROW_NAME_7, KIND_QUEUE, "mq", NULL, false, 8192, false, false, false, false, false },
+	{ ROW_NAME_8, KIND_QUEUE, "sysvmq", NULL, false, 8192, false, false, false, false, false },
 	/* A value of 8 bytes, one of them the length; the sender's pidfd
 	 * knows when its receiver has gone. */
-	{ ROW_NAME_9, KIND_SIGNAL, "signal", NULL, false, 7, true, false, false, false },
+	{ ROW_NAME_9, KIND_SIGNAL, "signal", NULL, false, 7, true, false, false, false, false },
+	{ ROW_NAME_10, KIND_FIFO, "file", NULL, false, MIB, false, false, true, false, true },
 };
 
 /*
@@ -1035,7 +1038,8 @@ scratch_count(void)
 	return n;
 }
 
-/* After close (and ipcx_unlink), nothing is left: no file, no registry entry. */
+/* After close (and ipcx_unlink), nothing is left: no file, no registry entry.
+ * A kept object stays, entry and all, until ipcx_unlink. */
 static void
 cleanup(void)
 {
@@ -1051,6 +1055,11 @@ cleanup(void)
 	snprintf(uri, sizeof(uri), "%s", G.uri);
 	ASSERT_EQ(peer_call(0, OP_CLOSE, 0, 0, 0, 0), 0);
 	rig_stop();
+	if (R->kept) {
+		ASSERT_EQ(scratch_count(), 1);
+		ASSERT_EQ(ipcx_test_registry_count(), 1);
+		IPCX_PASS(ipcx_unlink(uri));
+	}
 	ASSERT_EQ(scratch_count(), 0);
 	ASSERT_EQ(ipcx_test_registry_count(), 0);
 	if (R->file || R->kind == KIND_QUEUE)
@@ -1647,8 +1656,8 @@ spawn_cat(void)
 	X(sender_kill) X(receiver_exit) X(senders) X(cleanup) X(pollfd) X(full)                   \
 	X(wake_mid_frame) X(deadline_mid_frame) X(close_pending)
 
-#define FOR_EACH_ROW(X, b) \
-	X(b, 0) X(b, 1) X(b, 2) X(b, 3) X(b, 4) X(b, 5) X(b, 6) X(b, 7) X(b, 8) X(b, 9)
+#define FOR_EACH_ROW(X, b)                                                        \
+	X(b, 0) X(b, 1) X(b, 2) X(b, 3) X(b, 4) X(b, 5) X(b, 6) X(b, 7) X(b, 8) X(b, 9) X(b, 10)
 
 #define DEFINE_ROW(b, i)               \
 	static void b##__##i(void)     \
