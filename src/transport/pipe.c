@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "core/frame.h"
@@ -96,6 +97,14 @@ pipe_chan_check(const struct ipcx_uri *uri)
 	return pipe_parse_addr(uri->address, &rfd, &wfd);
 }
 
+/* A Unix98 pseudo-terminal master (what posix_openpt returns) is the
+ * clone device /dev/ptmx, major 5 minor 2, whatever the file was named. */
+static bool
+pty_master(const struct stat *st)
+{
+	return major(st->st_rdev) == 5 && minor(st->st_rdev) == 2;
+}
+
 /*
  * Take fd over for the given direction (O_RDONLY or O_WRONLY; O_RDWR for
  * one descriptor used both ways).  Returns the descriptor the channel uses.
@@ -118,8 +127,9 @@ pipe_adopt(unsigned *sflags, int fd, int accmode)
 	 * new open file description of the same object, so the descriptor
 	 * others share keeps its flags and ipcx never blocks past a deadline.
 	 * A regular file is not (a new description would lose its offset and
-	 * O_APPEND), and never waits on a peer anyway. */
-	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+	 * O_APPEND), and never waits on a peer anyway.  Nor is a pseudo-terminal
+	 * master: opening /dev/ptmx again, by any name, makes a new terminal. */
+	if (S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && !pty_master(&st))) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		nfd = ipcx__open(path, accmode | O_NONBLOCK | O_NOCTTY, 0);
 		if (nfd >= 0) {
