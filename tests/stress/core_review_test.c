@@ -80,7 +80,54 @@ ptmx_master_adopted(void)
 	close(m);
 }
 
+static bool
+sigpipe_blocked_here(void)
+{
+	sigset_t cur;
+
+	ASSERT_EQ(pthread_sigmask(SIG_BLOCK, NULL, &cur), 0);
+	return sigismember(&cur, SIGPIPE) == 1;
+}
+
+/*
+ * The program had SIGPIPE blocked at ipcx's first pipe write (a critical
+ * section, a library that blocks it around its own work), then unblocked
+ * it.  A later ipcx write to a pipe whose reader has gone must still be
+ * -EPIPE, not the death of the process.
+ */
+static int
+unblocked_later_child(void *arg)
+{
+	sigset_t set;
+	ipcx_chan *a, *b;
+	char buf[8];
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return 1;
+	if (ipcx_pair("pipe:", &a, &b) != 0 || ipcx_send(a, "hi", 2, 1000) != 0 ||
+	    ipcx_recv(b, buf, sizeof(buf), 1000) != 2)
+		return 2;
+	if (pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0)
+		return 3;
+	ipcx_close(b);
+	if (ipcx_send(a, "lost", 4, 1000) != -EPIPE)
+		return 4;
+	ipcx_close(a);
+	/* The mask is the program's again: unblocked, nothing pending. */
+	return sigpipe_blocked_here() ? 5 : 0;
+}
+
+static void
+program_unblocked_later(void)
+{
+	ipcx_test_wait(ipcx_test_peer(unblocked_later_child, NULL), IPCX_TEST_TMO);
+}
+
 TEST_LIST = {
 	{ "ptmx_master_adopted", ptmx_master_adopted },
+	{ "program_unblocked_later", program_unblocked_later },
 	{ NULL, NULL },
 };
