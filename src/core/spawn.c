@@ -86,12 +86,16 @@ ipcx_spawn(char *const argv[], const char *uri, ipcx_chan **ret_ch, pid_t *ret_p
 		rc = -ENOTSUP; /* a message socket would lose its boundaries */
 		goto out;
 	}
-	if (set_blocking(theirs->rfd) < 0 || set_blocking(theirs->wfd) < 0) {
-		rc = -errno;
+	if ((rc = set_blocking(theirs->rfd)) < 0 || (rc = set_blocking(theirs->wfd)) < 0)
 		goto out;
-	}
-	snprintf(entry, sizeof(entry), "IPCX_CHANNEL=%s:%d,%d", adopter->t_scheme, theirs->rfd,
-	         theirs->wfd);
+	/* A socket pair's end is one descriptor both ways: "RFD,WFD" names
+	 * two different ones. */
+	if (theirs->rfd == theirs->wfd)
+		snprintf(entry, sizeof(entry), "IPCX_CHANNEL=%s:%d", adopter->t_scheme,
+		         theirs->rfd);
+	else
+		snprintf(entry, sizeof(entry), "IPCX_CHANNEL=%s:%d,%d", adopter->t_scheme,
+		         theirs->rfd, theirs->wfd);
 	env = env_with_channel(entry);
 	if (env == NULL) {
 		rc = -ENOMEM;

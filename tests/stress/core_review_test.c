@@ -557,6 +557,67 @@ futex_signals(void)
 	ipcx_close(ib);
 }
 
+/* ---- ipcx_spawn over a socket pair ------------------------------------ */
+
+#define SPAWN_ENV "IPCX_CORE_REVIEW_SPAWN"
+
+/* The spawned child: this binary again, before the harness's main().  It
+ * joins IPCX_CHANNEL and echoes one message back. */
+__attribute__((constructor)) static void
+spawn_child(void)
+{
+	const char *uri = getenv("IPCX_CHANNEL");
+	char buf[64];
+	ipcx_chan *ch;
+	ssize_t r;
+	int rc;
+
+	if (getenv(SPAWN_ENV) == NULL || uri == NULL)
+		return;
+	rc = ipcx_join(&ch, uri, 0);
+	if (rc < 0) {
+		fprintf(stderr, "child: join %s: %s (%s)\n", uri, ipcx_errname(rc),
+		        ipcx_errmsg(NULL));
+		_exit(3);
+	}
+	r = ipcx_recv(ch, buf, sizeof(buf), IPCX_TEST_TMO);
+	if (r < 0 || ipcx_send(ch, buf, (size_t)r, IPCX_TEST_TMO) != 0)
+		_exit(4);
+	ipcx_close(ch);
+	_exit(0);
+}
+
+/*
+ * ipcx_spawn takes any pairing stream transport: over "unix:" the child's
+ * two directions are one socket, and the child must be able to join what
+ * IPCX_CHANNEL names.
+ */
+static void
+spawn_unix_pair(void)
+{
+	char exe[4096], buf[64];
+	char *argv[] = { exe, NULL };
+	ipcx_chan *ch;
+	ssize_t n;
+	pid_t pid;
+	int status;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_TRUE(n > 0);
+	exe[n] = '\0';
+	ASSERT_EQ(setenv(SPAWN_ENV, "1", 1), 0);
+	IPCX_PASS(ipcx_spawn(argv, "unix:", &ch, &pid));
+	ASSERT_EQ(unsetenv(SPAWN_ENV), 0);
+	ipcx_test_send_str(ch, "echo me");
+	n = ipcx_recv(ch, buf, sizeof(buf), IPCX_TEST_TMO);
+	ipcx_close(ch);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		IPCX_TEST_FAILF("the spawned child ended with status 0x%x", status);
+	ASSERT_EQ(n, 7);
+	ASSERT_MEMEQ(buf, "echo me", 7);
+}
+
 TEST_LIST = {
 	{ "ptmx_master_adopted", ptmx_master_adopted },
 	{ "program_unblocked_later", program_unblocked_later },
@@ -568,5 +629,6 @@ TEST_LIST = {
 	{ "wakeful_unix_pair", wakeful_unix_pair },
 	{ "futex_wake_never_lost", futex_wake_never_lost },
 	{ "futex_signals", futex_signals },
+	{ "spawn_unix_pair", spawn_unix_pair },
 	{ NULL, NULL },
 };
