@@ -148,7 +148,7 @@ rnd(uint32_t *x)
 /* Message i's length: mostly small, some around the read-ahead chunk and
  * the pipe's size, a few large. */
 static size_t
-msg_len(uint32_t i)
+msg_len(uint32_t i, bool line)
 {
 	uint32_t x = i * 7919u + 13, k = rnd(&x) % 100;
 
@@ -156,6 +156,9 @@ msg_len(uint32_t i)
 		return rnd(&x) % 64;
 	if (k < 85)
 		return rnd(&x) % 5000;
+	/* Exact streams read a line a byte at a time: keep lines short. */
+	if (line)
+		return rnd(&x) % 300;
 	if (k < 97)
 		return 60000 + rnd(&x) % 10000;
 	return 200000 + rnd(&x) % 100000;
@@ -179,7 +182,7 @@ piece_writer(void *arg)
 	if (out == NULL)
 		return 1;
 	for (i = 0; i < NMSG; i++) {
-		size_t len = msg_len(i);
+		size_t len = msg_len(i, w->line);
 		if (n + len + 5 > cap) {
 			/* flush what is built so far */
 			while (off < n) {
@@ -253,7 +256,7 @@ pieces_recv_all(ipcx_chan *ch, bool line)
 
 	ASSERT_EQ(pthread_create(&t, NULL, waker_thread, &wk), 0);
 	for (i = 0; i < NMSG; i++) {
-		size_t len = msg_len(i), cap;
+		size_t len = msg_len(i, line), cap;
 		int tmo;
 
 		for (;;) {
@@ -370,7 +373,7 @@ wakeful_sender(void *arg)
 	if (buf == NULL || pthread_create(&t, NULL, waker_thread, &wk) != 0)
 		return 1;
 	for (i = 0; i < NMSG; i++) {
-		size_t len = msg_len(i);
+		size_t len = msg_len(i, false);
 		ipcx_test_fill(buf, len, i);
 		do {
 			uint32_t k = rnd(&x) % 3;
