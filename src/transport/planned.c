@@ -87,8 +87,6 @@ static const char *const planned_keys[] = {
 	}
 
 PLANNED(file);
-PLANNED(shm);
-PLANNED(sysvshm);
 PLANNED(mq);
 PLANNED(sysvmq);
 PLANNED(signal);
