@@ -86,7 +86,8 @@ _Static_assert(sizeof(struct ring_hdr) == 1024, "header layout");
 struct ring_part {
 	_Atomic uint64_t id;         /* status, generation, pid, start time (below) */
 	_Atomic uint32_t held;       /* slots it holds in READING: written by it alone */
-	_Atomic uint32_t bell;       /* 1: armed, wants its doorbell rung */
+	_Atomic uint32_t bell;       /* odd: armed, wants its doorbell rung; every arm
+	                              * changes it, so a late disarm never undoes one */
 	_Atomic uint32_t polls;      /* 1: it has a doorbell socket */
 	uint32_t pad0;
 	_Atomic uint64_t start_time; /* the whole start time, for tools */
@@ -730,17 +731,18 @@ bell_ring(struct ipcx_ring *r)
 			hw = IPCX_RING_PARTS;
 		for (i = 1; i <= hw; i++) {
 			struct ring_part *p = &r->parts[i];
-			uint32_t one = 1;
+			uint32_t b = LOAD(&p->bell);
 			uint64_t pw;
 
-			if (LOAD(&p->bell) != 1)
+			if (!(b & 1))
 				continue;
 			pw = LOAD(&p->id);
 			if (P_STATUS(pw) != P_ACTIVE)
 				continue;
 			CRASH_POINT(IPCX_RP_BELL);
 			bell_send(r, r->ring_fd, i, P_GEN(pw));
-			(void)CAS(&p->bell, &one, 0);
+			/* Fails if the poller armed again meanwhile: it stays armed. */
+			(void)CAS(&p->bell, &b, b + 1);
 		}
 		/* Any poller that armed since v changed the word: look again. */
 		if (CAS(&r->hdr->bell_word, &v, v & ~1u))
@@ -764,7 +766,10 @@ bell_rearm(struct ipcx_ring *r)
 	for (n = 0; n < 64; n++)
 		if (recv(r->bell_fd, buf, sizeof(buf), MSG_DONTWAIT) < 0)
 			break;
-	atomic_store(&r->parts[r->me].bell, 1);
+	/* Only this poller arms its flag (senders only disarm it): a plain
+	 * store of a new odd value. */
+	v = LOAD(&r->parts[r->me].bell);
+	atomic_store(&r->parts[r->me].bell, (v + 2) | 1);
 	v = LOAD(&r->hdr->bell_word);
 	for (tries = 0; tries < 64 && !CAS(&r->hdr->bell_word, &v, (v + 2) | 1); tries++)
 		;
@@ -1131,8 +1136,15 @@ ring_ready(struct ipcx_ring *r)
 	uint64_t w = LOAD(&slot_at(r, hd)->word), pos = W_POS(w);
 	unsigned st = W_STATE(w);
 
-	if (LOAD(&h->requeue_seq) != r->requeue_seen)
-		return true;
+	uint32_t seq = LOAD(&h->requeue_seq);
+
+	if (seq != r->requeue_seen) {
+		uint64_t i;
+		for (i = 0; i < r->nslots; i++)
+			if (W_STATE(LOAD(&slot_at(r, i)->word)) == ST_REQUEUED)
+				return true;
+		r->requeue_seen = seq;
+	}
 	if (pos == P48(hd))
 		return !(st == ST_FREE || (st == ST_WRITING && LOAD(&h->tail) <= hd + 1));
 	if (pos == P48(hd - r->nslots))

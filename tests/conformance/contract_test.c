@@ -62,7 +62,9 @@ struct row {
 #define ROW_NAME_4 "unix-dgram"
 #define ROW_NAME_5 "unix-abstract"
 #define ROW_NAME_6 "tcp"
-#define NROWS 7
+#define ROW_NAME_7 "shm"
+#define ROW_NAME_8 "sysvshm"
+#define NROWS 9
 
 static const struct row rows[NROWS] = {
 	{ ROW_NAME_0, KIND_PAIR, "pipe", NULL, true, FRAMED_MAX, true, true, false },
@@ -73,6 +75,8 @@ static const struct row rows[NROWS] = {
 	{ ROW_NAME_4, KIND_DGRAM, "unix", "type=dgram", false, 64 * 1024, true, true, true },
 	{ ROW_NAME_5, KIND_LISTEN, "unix@", NULL, true, FRAMED_MAX, true, true, false },
 	{ ROW_NAME_6, KIND_LISTEN, "tcp", NULL, true, FRAMED_MAX, true, true, false },
+	{ ROW_NAME_7, KIND_FIFO, "shm", NULL, false, 4096, false, true, false },
+	{ ROW_NAME_8, KIND_FIFO, "sysvshm", NULL, false, 4096, false, true, false },
 };
 
 /* The row the running test uses; peers inherit it across fork. */
@@ -1271,7 +1275,7 @@ spawn_cat(void)
 	X(timeout) X(timeout_zero) X(wake) X(wake_before) X(wake_send) X(sender_exit)        \
 	X(sender_kill) X(receiver_exit) X(senders) X(cleanup) X(pollfd) X(full)
 
-#define FOR_EACH_ROW(X, b) X(b, 0) X(b, 1) X(b, 2) X(b, 3) X(b, 4) X(b, 5) X(b, 6)
+#define FOR_EACH_ROW(X, b) X(b, 0) X(b, 1) X(b, 2) X(b, 3) X(b, 4) X(b, 5) X(b, 6) X(b, 7) X(b, 8)
 
 #define DEFINE_ROW(b, i)               \
 	static void b##__##i(void)     \
