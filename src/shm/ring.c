@@ -173,6 +173,14 @@ enum { P_FREE = 0, P_ACTIVE = 1, P_REAPING = 2 };
 #define LOAD(obj) atomic_load(obj)
 #define LOAD_RELAXED(obj) atomic_load_explicit((obj), memory_order_relaxed)
 
+/* Help a position word from p to p + 1 (a failed try means someone else
+ * did; p itself is left as it was, for the caller to use). */
+static inline void
+advance(_Atomic uint64_t *word, uint64_t p)
+{
+	(void)atomic_compare_exchange_strong(word, &p, p + 1);
+}
+
 static inline struct ring_slot *
 slot_at(const struct ipcx_ring *r, uint64_t pos)
 {
@@ -847,11 +855,11 @@ try_claim(struct ipcx_ring *r, uint64_t *ret_pos, struct block *b)
 				if (!CAS(&s->word, &w, MKW(t, ST_WRITING, r->tag)))
 					continue;
 				CRASH_POINT(IPCX_RP_CLAIMED);
-				(void)CAS(&h->tail, &t, t + 1);
+				advance(&h->tail, t);
 				*ret_pos = t;
 				return 0;
 			}
-			(void)CAS(&h->tail, &t, t + 1); /* claimed by another: help */
+			advance(&h->tail, t); /* claimed by another: help */
 			continue;
 		}
 		if (pos == P48(t - r->nslots)) {
@@ -861,7 +869,7 @@ try_claim(struct ipcx_ring *r, uint64_t *ret_pos, struct block *b)
 			return BLOCKED;
 		}
 		if (pos == P48(t + r->nslots)) {
-			(void)CAS(&h->tail, &t, t + 1); /* a position given up: step on */
+			advance(&h->tail, t); /* a position given up: step on */
 			continue;
 		}
 		if (LOAD(&h->tail) != t)
@@ -899,8 +907,9 @@ publish(struct ipcx_ring *r, uint64_t pos, size_t len)
 		    !CAS(&s->word, &exp, MKW(pos, ST_REQUEUED, 0))) {
 			/* Recovery took a slot from a living holder: only a
 			 * scribbler (lying about us in the table) makes it. */
-			ipcx__set_errmsg(r->ch, "the ring took back this sender's slot: a "
-			                        "process wrote over the mapping");
+			ipcx__set_errmsg(r->ch, "the ring took back this sender's slot (it holds "
+			                        "0x%016llx): a process wrote over the mapping",
+			                 (unsigned long long)exp);
 			return -EPROTO;
 		}
 		atomic_fetch_add(&r->hdr->requeue_seq, 1);
@@ -1047,7 +1056,7 @@ try_take(struct ipcx_ring *r, size_t cap, bool may_skip, uint64_t *ret_pos, size
 			if (LOAD(&h->head) != hd)
 				continue;
 			(void)CAS(&s->word, &w, MKW(hd + r->nslots, ST_FREE, 0));
-			(void)CAS(&h->head, &hd, hd + 1);
+			advance(&h->head, hd);
 			return corrupt(r, s, w, "an impossible word");
 		}
 		if (pos == P48(hd)) {
@@ -1067,7 +1076,7 @@ try_take(struct ipcx_ring *r, size_t cap, bool may_skip, uint64_t *ret_pos, size
 				if (rc < 0)
 					return rc;
 				CRASH_POINT(IPCX_RP_TAKEN);
-				(void)CAS(&h->head, &hd, hd + 1);
+				advance(&h->head, hd);
 				*ret_pos = hd;
 				*ret_len = LOAD_RELAXED(&s->len);
 				return 0;
@@ -1079,17 +1088,17 @@ try_take(struct ipcx_ring *r, size_t cap, bool may_skip, uint64_t *ret_pos, size
 				if (!CAS(&s->word, &w, MKW(hd, ST_SKIPPED, W_TAG(w))))
 					continue;
 				CRASH_POINT(IPCX_RP_SKIP);
-				(void)CAS(&h->head, &hd, hd + 1);
+				advance(&h->head, hd);
 				continue;
 			case ST_FREE:
 				break; /* empty */
 			default:
 				/* SKIPPED, READING, REQUEUED: handled, the head lags. */
-				(void)CAS(&h->head, &hd, hd + 1);
+				advance(&h->head, hd);
 				continue;
 			}
 		} else if (pos == P48(hd + r->nslots)) {
-			(void)CAS(&h->head, &hd, hd + 1); /* done already: the head lags */
+			advance(&h->head, hd); /* done already: the head lags */
 			continue;
 		} else if (pos == P48(hd - r->nslots)) {
 			/* Nothing written at the head yet: the slot still holds the
@@ -1108,7 +1117,7 @@ try_take(struct ipcx_ring *r, size_t cap, bool may_skip, uint64_t *ret_pos, size
 			if (LOAD(&h->head) != hd)
 				continue;
 			(void)CAS(&s->word, &w, MKW(hd + r->nslots, ST_FREE, 0));
-			(void)CAS(&h->head, &hd, hd + 1);
+			advance(&h->head, hd);
 			return corrupt(r, s, w, "a position that is not the head's");
 		}
 		/* Empty at the head: a requeued message may still wait. */
@@ -1165,8 +1174,9 @@ release_pos(struct ipcx_ring *r, uint64_t pos)
 	held_set(r, r->held - 1);
 	wake_if(&r->hdr->space_word);
 	if (!ok) {
-		ipcx__set_errmsg(r->ch, "the ring took back a message this receiver held: a "
-		                        "process wrote over the mapping");
+		ipcx__set_errmsg(r->ch, "the ring took back a message this receiver held (the "
+		                        "slot holds 0x%016llx): a process wrote over the mapping",
+		                 (unsigned long long)exp);
 		return -EPROTO;
 	}
 	return 0;
