@@ -847,8 +847,9 @@ try_claim(struct ipcx_ring *r, uint64_t *ret_pos, struct block *b)
 			if (LOAD(&h->tail) != t)
 				continue;
 			/* Treat the scribbled slot as free for this lap. */
+			uint64_t seen = w;
 			(void)CAS(&s->word, &w, MKW(t, ST_FREE, 0));
-			return corrupt(r, s, w, "an impossible word");
+			return corrupt(r, s, seen, "an impossible word");
 		}
 		if (pos == P48(t)) {
 			if (st == ST_FREE) {
@@ -874,7 +875,7 @@ try_claim(struct ipcx_ring *r, uint64_t *ret_pos, struct block *b)
 		}
 		if (LOAD(&h->tail) != t)
 			continue; /* we read a stale tail */
-		(void)CAS(&s->word, &w, MKW(t, ST_FREE, 0));
+		(void)CAS(&s->word, &(uint64_t){ w }, MKW(t, ST_FREE, 0));
 		return corrupt(r, s, w, "a position that is not the tail's");
 	}
 	ipcx__set_errmsg(r->ch, "the ring changed %d times under one call", RETRY_MAX);
@@ -966,6 +967,16 @@ pos_before(uint64_t a, uint64_t b)
 	return (int64_t)((a - b) << 16) < 0;
 }
 
+/* The length of the message whose word is w, or -EAGAIN when the slot moved
+ * on meanwhile (the length read may then be another lap's). */
+static int64_t
+peek_len(struct ring_slot *s, uint64_t w)
+{
+	uint32_t len = atomic_load_explicit(&s->len, memory_order_acquire);
+
+	return LOAD(&s->word) == w ? (int64_t)len : -EAGAIN;
+}
+
 /* Take the oldest requeued message that fits cap: REQUEUED(p) -> READING. */
 static int
 take_requeued(struct ipcx_ring *r, size_t cap, uint64_t *ret_pos, size_t *ret_len,
@@ -976,7 +987,7 @@ take_requeued(struct ipcx_ring *r, size_t cap, uint64_t *ret_pos, size_t *ret_le
 	for (round = 0; round < 64; round++) {
 		struct ring_slot *best = NULL;
 		uint64_t bw = 0, i;
-		uint32_t len;
+		int64_t len;
 
 		for (i = 0; i < r->nslots; i++) {
 			struct ring_slot *s = slot_at(r, i);
@@ -993,12 +1004,15 @@ take_requeued(struct ipcx_ring *r, size_t cap, uint64_t *ret_pos, size_t *ret_le
 			r->requeue_seen = seq;
 			return -ENOENT;
 		}
-		len = LOAD_RELAXED(&best->len);
-		if (len > r->cap) {
-			(void)CAS(&best->word, &bw, MKW(W_POS(bw) + r->nslots, ST_FREE, 0));
-			return corrupt(r, best, bw, "a message longer than a slot");
+		len = peek_len(best, bw);
+		if (len < 0)
+			continue;
+		if ((uint64_t)len > r->cap) {
+			uint64_t seen = bw;
+			(void)CAS(&best->word, &bw, MKW(W_POS(seen) + r->nslots, ST_FREE, 0));
+			return corrupt(r, best, seen, "a message longer than a slot");
 		}
-		if (len > cap)
+		if ((uint64_t)len > cap)
 			return -EMSGSIZE;
 		held_set(r, r->held + 1);
 		if (CAS(&best->word, &bw, MKW(W_POS(bw), ST_READING, r->tag))) {
@@ -1015,14 +1029,16 @@ take_requeued(struct ipcx_ring *r, size_t cap, uint64_t *ret_pos, size_t *ret_le
 static int
 take_slot(struct ipcx_ring *r, struct ring_slot *s, uint64_t w, size_t cap)
 {
-	uint32_t len = LOAD_RELAXED(&s->len);
+	int64_t len = peek_len(s, w);
 
-	if (len > r->cap) {
-		uint64_t h = W_POS(w);
-		(void)CAS(&s->word, &w, MKW(h + r->nslots, ST_FREE, 0));
-		return corrupt(r, s, w, "a message longer than a slot");
+	if (len < 0)
+		return (int)len;
+	if ((uint64_t)len > r->cap) {
+		uint64_t seen = w;
+		(void)CAS(&s->word, &w, MKW(W_POS(seen) + r->nslots, ST_FREE, 0));
+		return corrupt(r, s, seen, "a message longer than a slot");
 	}
-	if (len > cap)
+	if ((uint64_t)len > cap)
 		return -EMSGSIZE; /* it stays queued for a bigger buffer */
 	held_set(r, r->held + 1);
 	if (CAS(&s->word, &w, MKW(W_POS(w), ST_READING, r->tag)))
@@ -1055,7 +1071,7 @@ try_take(struct ipcx_ring *r, size_t cap, bool may_skip, uint64_t *ret_pos, size
 		if ((pos & r->mask) != (hd & r->mask) || st > ST_LAST) {
 			if (LOAD(&h->head) != hd)
 				continue;
-			(void)CAS(&s->word, &w, MKW(hd + r->nslots, ST_FREE, 0));
+			(void)CAS(&s->word, &(uint64_t){ w }, MKW(hd + r->nslots, ST_FREE, 0));
 			advance(&h->head, hd);
 			return corrupt(r, s, w, "an impossible word");
 		}
@@ -1116,7 +1132,7 @@ try_take(struct ipcx_ring *r, size_t cap, bool may_skip, uint64_t *ret_pos, size
 		} else {
 			if (LOAD(&h->head) != hd)
 				continue;
-			(void)CAS(&s->word, &w, MKW(hd + r->nslots, ST_FREE, 0));
+			(void)CAS(&s->word, &(uint64_t){ w }, MKW(hd + r->nslots, ST_FREE, 0));
 			advance(&h->head, hd);
 			return corrupt(r, s, w, "a position that is not the head's");
 		}
