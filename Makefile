@@ -33,7 +33,7 @@ test-asan:
 # The tests whose programs run threads against one channel (ipcx_wake from
 # another thread, signals into blocked calls); the single-threaded command
 # line gains nothing from ThreadSanitizer.
-TSAN_TESTS ?= contract_test|fault_test|two_process_test|handoff_test|fork_test
+TSAN_TESTS ?= contract_test|fault_test|two_process_test|handoff_test|fork_test|ring_test|shm_stress_test
 
 test-tsan:
 	$(MAKE) build BUILD_DIR=build-tsan BUILD_TYPE=Debug \

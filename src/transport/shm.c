@@ -100,7 +100,7 @@ shm_map_fd(struct ipcx_shm_chan *sc, int fd, const struct stat *st, struct ipcx_
 		if (st->st_size <= 0 || (uint64_t)st->st_size > IPCX_RING_MAX_BYTES + 65536) {
 			ipcx__set_errmsg(&sc->base, "%s/%s has %lld bytes: not an ipcx ring",
 			                 SHM_DIR, sc->name, (long long)st->st_size);
-			return -ENOENT;
+			return -EPROTO;
 		}
 		base = mmap(NULL, (size_t)st->st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (base == MAP_FAILED)
@@ -148,7 +148,7 @@ shm_open_existing(struct ipcx_shm_chan *sc, bool adopt)
 	}
 	rc = shm_map_fd(sc, fd, &st, &m);
 	if (rc < 0) {
-		if (adopt && rc == -ENOENT)
+		if (adopt && rc == -EPROTO)
 			rc = -EEXIST;
 		goto out;
 	}
