@@ -582,7 +582,7 @@ ring_register(struct ipcx_ring *r)
 			r->held = 0;
 			r->requeue_seen = LOAD(&r->hdr->requeue_seq) - 1; /* scan once */
 			hw = LOAD(&r->hdr->part_hw);
-			while (hw < i && !CAS(&r->hdr->part_hw, &hw, i))
+			for (pass = 0; pass < 64 && hw < i && !CAS(&r->hdr->part_hw, &hw, i); pass++)
 				;
 			return 0;
 		}
