@@ -615,6 +615,9 @@ stopped_sender(void)
 	watch_sender = 2;
 	watch_value = SLOTS - 2;
 	wait_for(committed_reached, "the others to carry on around a stopped sender");
+	/* ... and are received: the receiver steps around the stopped slot. */
+	want_received = 1 + SLOTS - 2;
+	wait_for(received_enough, "the receiver to carry on around a stopped sender");
 	/* Then the ring is full at its slot; give the survivors time to try
 	 * to take it (they look at its holder every few milliseconds). */
 	usleep(500000);
