@@ -11,6 +11,7 @@
  *
  * Build: cc shm_producer_consumer.c -lipcx
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
