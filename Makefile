@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 
-.PHONY: all build run test test-asan test-tsan test-clang fuzz install clean
+.PHONY: all build run test test-asan test-tsan test-clang fuzz stress install clean
 
 all: build
 
@@ -44,6 +44,12 @@ test-tsan:
 # Warning-clean under clang as well as gcc.
 test-clang:
 	$(MAKE) build BUILD_DIR=build-clang CMAKE_FLAGS="-DCMAKE_C_COMPILER=clang"
+
+# Longer runs of the shared-memory rings' stress and crash tests than the
+# suite's (4 million messages, 5000 rounds of random kills).
+stress: build
+	IPCX_STRESS_MSGS=4000000 IPCX_TEST_TIMEOUT=3600 $(BUILD_DIR)/tests/stress/shm_stress_test
+	IPCX_CRASH_ROUNDS=5000 IPCX_TEST_TIMEOUT=3600 $(BUILD_DIR)/tests/crash/shm_crash_test
 
 # libFuzzer targets, each run for a bounded time.
 fuzz:

@@ -855,8 +855,11 @@ try_claim(struct ipcx_ring *r, uint64_t *ret_pos, struct block *b)
 			if (st == ST_FREE) {
 				if (!CAS(&s->word, &w, MKW(t, ST_WRITING, r->tag)))
 					continue;
+				/* The tail moves on when this slot is published (or by
+				 * the next sender, who finds it claimed): a receiver
+				 * spinning on the tail then never reads a slot that is
+				 * still being written. */
 				CRASH_POINT(IPCX_RP_CLAIMED);
-				advance(&h->tail, t);
 				*ret_pos = t;
 				return 0;
 			}
@@ -916,6 +919,7 @@ publish(struct ipcx_ring *r, uint64_t pos, size_t len)
 		atomic_fetch_add(&r->hdr->requeue_seq, 1);
 		wake_force(&r->hdr->data_word);
 	}
+	advance(&r->hdr->tail, pos);
 	after_publish(r);
 	return 0;
 }
@@ -930,6 +934,7 @@ unclaim(struct ipcx_ring *r, uint64_t pos)
 	if (!CAS(&s->word, &exp, MKW(pos + r->nslots, ST_FREE, 0)) &&
 	    exp == MKW(pos, ST_SKIPPED, r->tag))
 		(void)CAS(&s->word, &exp, MKW(pos + r->nslots, ST_FREE, 0));
+	advance(&r->hdr->tail, pos);
 	wake_if(&r->hdr->space_word);
 }
 
@@ -1055,13 +1060,24 @@ take_slot(struct ipcx_ring *r, struct ring_slot *s, uint64_t w, size_t cap)
  * Returns 0 (pos, len), BLOCKED, TAKE_STALLED, -EMSGSIZE, -EPROTO.
  */
 static int
-try_take(struct ipcx_ring *r, size_t cap, bool may_skip, uint64_t *ret_pos, size_t *ret_len,
-         struct block *b)
+try_take(struct ipcx_ring *r, size_t cap, bool may_skip, bool quick, uint64_t *ret_pos,
+         size_t *ret_len, struct block *b)
 {
 	struct ring_hdr *h = r->hdr;
 	uint32_t seq;
 	int n, rc;
 
+	/* quick (a spin's looks between full ones): the tail has not moved
+	 * past the head, so nothing was published since - unless a sender
+	 * died between publishing and moving the tail, which the full looks
+	 * (every 64th, and always the one before sleeping) still see. */
+	if (quick && (int64_t)(LOAD(&h->tail) - LOAD(&h->head)) <= 0 &&
+	    LOAD_RELAXED(&h->requeue_seq) == r->requeue_seen) {
+		b->word = &h->data_word;
+		b->slot = NULL;
+		b->w = 0;
+		return BLOCKED;
+	}
 	for (n = 0; n < RETRY_MAX; n++) {
 		uint64_t hd = LOAD(&h->head);
 		struct ring_slot *s = slot_at(r, hd);
@@ -1297,7 +1313,10 @@ take_wait(struct ipcx_ring *r, size_t cap, uint64_t *ret_pos, size_t *ret_len,
 
 	waiter_init(&wt, r, deadline);
 	for (;;) {
-		rc = try_take(r, cap, may_skip, ret_pos, ret_len, &b);
+		/* Full looks first, every 64th spin, and armed (before sleeping). */
+		bool quick = wt.spins != 0 && (wt.spins & 63) != 0 && !wt.armed;
+
+		rc = try_take(r, cap, may_skip, quick, ret_pos, ret_len, &b);
 		if (rc == TAKE_STALLED) {
 			/* Give the sender a moment to finish before stepping round
 			 * it: a skipped message costs a requeue scan later. */
