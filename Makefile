@@ -33,7 +33,7 @@ test-asan:
 # The tests whose programs run threads against one channel (ipcx_wake from
 # another thread, signals into blocked calls); the single-threaded command
 # line gains nothing from ThreadSanitizer.
-TSAN_TESTS ?= contract_test|fault_test|two_process_test|handoff_test|fork_test|mq_test|sysvmq_test|signal_test|file_test|core_review_test
+TSAN_TESTS ?= contract_test|fault_test|two_process_test|handoff_test|fork_test|mq_test|sysvmq_test|signal_test|file_test|core_review_test|ring_test|shm_stress_test
 
 test-tsan:
 	$(MAKE) build BUILD_DIR=build-tsan BUILD_TYPE=Debug \
@@ -50,6 +50,10 @@ test-clang:
 stress: build
 	IPCX_STRESS=1 IPCX_TEST_TIMEOUT=7200 $(BUILD_DIR)/tests/stress/file_test "many writers"
 	IPCX_STRESS=1 IPCX_TEST_TIMEOUT=7200 $(BUILD_DIR)/tests/crash/file_crash_test "random"
+# Longer runs of the shared-memory rings' stress and crash tests than the
+# suite's (4 million messages, 5000 rounds of random kills).
+	IPCX_STRESS_MSGS=4000000 IPCX_TEST_TIMEOUT=3600 $(BUILD_DIR)/tests/stress/shm_stress_test
+	IPCX_CRASH_ROUNDS=5000 IPCX_TEST_TIMEOUT=3600 $(BUILD_DIR)/tests/crash/shm_crash_test
 
 # libFuzzer targets, each run for a bounded time.
 fuzz:

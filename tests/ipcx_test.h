@@ -20,6 +20,7 @@
 #ifndef IPCX_TEST_H
 #define IPCX_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -137,7 +138,9 @@ ipcx_test_now_ms(void)
 /*
  * A unique scratch address for scheme: a path in the test's directory for
  * fifo/unix, an abstract name for "unix@", port 0 on loopback for tcp, a
- * queue name or key made of the pid for mq/sysvmq, "signal:self".
+ * queue name or key made of the pid for mq/sysvmq, "signal:self",
+ * and a name or key made of the test's pid for shm/sysvshm (removed after the
+ * test through its registry entry, if the test did not).
  * Returns a static buffer (one per call slot; up to 8 live at once).
  */
 const char *ipcx_test_uri(const char *scheme, const char *query);
@@ -212,6 +215,12 @@ ipcx_test_uri(const char *scheme, const char *query)
 		         sep, q);
 	else if (strcmp(scheme, "signal") == 0)
 		snprintf(b, 512, "signal:self%s%s", sep, q);
+	else if (strcmp(scheme, "shm") == 0)
+		snprintf(b, 512, "shm:ipcx-test-%d-%d%s%s", (int)getpid(), seq, sep, q);
+	else if (strcmp(scheme, "sysvshm") == 0) /* pids fit 22 bits: unique among live tests */
+		snprintf(b, 512, "sysvshm:0x%08x%s%s",
+		         0x40000000u | (((unsigned)getpid() << 8) & 0x3fffff00u) | (seq & 0xffu),
+		         sep, q);
 	else
 		snprintf(b, 512, "%s:%s/%s%d%s%s", scheme, ipcx_test_dir, scheme, seq, sep, q);
 	return b;
@@ -427,6 +436,34 @@ ipcx_test_sweep_queues(pid_t test_pid)
 	}
 }
 
+/* Objects outside the scratch directory (/dev/shm, System V) that a failed
+ * test left: each has its registry entry, which names it. */
+static void
+ipcx_test_unlink_registered(const char *reg)
+{
+	char path[600], line[4400];
+	struct dirent *e;
+	DIR *d = opendir(reg);
+	FILE *f;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", reg, e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(line, sizeof(line), f) != NULL && strncmp(line, "uri=", 4) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			(void)ipcx_unlink(line + 4);
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
 static int
 ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
 {
@@ -458,6 +495,7 @@ ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
 	kill(-pid, SIGKILL); /* helpers left behind by a failed test */
 	while (waitpid(-pid, NULL, WNOHANG) > 0)
 		;
+	ipcx_test_unlink_registered(reg);
 	ipcx_test_rmtree(ipcx_test_dir);
 	ipcx_test_sweep_queues(pid);
 	if (WIFSIGNALED(status)) {

@@ -77,7 +77,9 @@ struct row {
 #define ROW_NAME_8 "sysvmq"
 #define ROW_NAME_9 "signal"
 #define ROW_NAME_10 "file"
-#define NROWS 11
+#define ROW_NAME_11 "shm"
+#define ROW_NAME_12 "sysvshm"
+#define NROWS 13
 
 static const struct row rows[NROWS] = {
 	{ ROW_NAME_0, KIND_PAIR, "pipe", NULL, true, FRAMED_MAX, true, true, false, true, false },
@@ -95,6 +97,8 @@ static const struct row rows[NROWS] = {
 	 * knows when its receiver has gone. */
 	{ ROW_NAME_9, KIND_SIGNAL, "signal", NULL, false, 7, true, false, false, false, false },
 	{ ROW_NAME_10, KIND_FIFO, "file", NULL, false, MIB, false, false, true, false, true },
+	{ ROW_NAME_11, KIND_FIFO, "shm", NULL, false, 4096, false, true, false, false, false },
+	{ ROW_NAME_12, KIND_FIFO, "sysvshm", NULL, false, 4096, false, true, false, false, false },
 };
 
 /*
@@ -1657,7 +1661,8 @@ spawn_cat(void)
 	X(wake_mid_frame) X(deadline_mid_frame) X(close_pending)
 
 #define FOR_EACH_ROW(X, b)                                                        \
-	X(b, 0) X(b, 1) X(b, 2) X(b, 3) X(b, 4) X(b, 5) X(b, 6) X(b, 7) X(b, 8) X(b, 9) X(b, 10)
+	X(b, 0) X(b, 1) X(b, 2) X(b, 3) X(b, 4) X(b, 5) X(b, 6) X(b, 7) X(b, 8) X(b, 9) X(b, 10) \
+	X(b, 11) X(b, 12)
 
 #define DEFINE_ROW(b, i)               \
 	static void b##__##i(void)     \
