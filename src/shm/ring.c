@@ -1388,9 +1388,12 @@ ipcx__ring_recv(struct ipcx_ring *r, void *buf, size_t cap, int64_t deadline)
 	}
 	src = slot_data(slot_at(r, pos));
 	half = len / 2;
-	memcpy(buf, src, half);
+	/* An empty message may come with a NULL buffer: memcpy must not see it. */
+	if (half > 0)
+		memcpy(buf, src, half);
 	CRASH_POINT(IPCX_RP_READ);
-	memcpy((uint8_t *)buf + half, src + half, len - half);
+	if (len > half)
+		memcpy((uint8_t *)buf + half, src + half, len - half);
 	rc = release_pos(r, pos);
 	return rc < 0 ? rc : (ssize_t)len;
 }

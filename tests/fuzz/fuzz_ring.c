@@ -76,7 +76,7 @@ handle_open(struct handle *h)
 static void
 op(struct handle *h, uint8_t code, uint8_t arg)
 {
-	uint8_t buf[SLOT_SIZE + 8];
+	uint8_t buf[SLOT_SIZE + 8] = { 0 };
 	const void *p;
 	size_t len;
 	long rc;
