@@ -372,7 +372,6 @@ int ipcx__wait_fd(struct ipcx_chan *ch, int fd, short events, int64_t deadline);
 int ipcx__wait_futex(struct ipcx_chan *ch, _Atomic uint32_t *word, uint32_t expected,
                      int64_t deadline);
 void ipcx__futex_wake_all(_Atomic uint32_t *word);
-/* ipcx_wake's half for futex sleepers (async-signal-safe). */
 /* ipcx_wake's half for futex sleepers, after it set wake_pending
  * (async-signal-safe). */
 void ipcx__wake_futex_waiter(struct ipcx_chan *ch);
