@@ -29,6 +29,9 @@ struct stress {
 	size_t max;
 	_Atomic uint32_t delivered; /* all receivers together */
 	_Atomic uint32_t failed;    /* first failure's code, or 0 */
+	uint32_t stop_after;        /* receiver 0 stops itself after this many */
+	bool stop_holding;          /* ... while it holds a borrowed slot */
+	_Atomic bool others_go;     /* and the others start once it has */
 	char why[256];
 	_Atomic uint8_t count[];    /* [sender * per + seq]: deliveries */
 };
@@ -117,7 +120,7 @@ stress_receiver(struct stress *s, uint32_t self)
 {
 	uint8_t *buf = ipcx_test_malloc(s->max);
 	int64_t last[NSEND];
-	uint32_t total = s->per * NSEND, k;
+	uint32_t total = s->per * NSEND, k, mine = 0;
 	ipcx_chan *ch;
 	int rc;
 
@@ -128,19 +131,35 @@ stress_receiver(struct stress *s, uint32_t self)
 		stress_fail(s, "receiver %u: join: %s", self, ipcx_errname(rc));
 		return 1;
 	}
+	while (self != 0 && s->stop_after != 0 && !atomic_load(&s->others_go))
+		usleep(1000);
 	for (k = 0; atomic_load(&s->delivered) < total && atomic_load(&s->failed) == 0; k++) {
 		const void *p;
 		size_t n;
 		ssize_t r;
 
+		if (self == 0 && s->stop_after != 0 && !s->stop_holding && mine == s->stop_after) {
+			mine++;
+			raise(SIGSTOP); /* between calls: holding nothing */
+		}
 		if (k % 2 == 0) {
 			r = ipcx_recv(ch, buf, s->max, 200);
-			if (r >= 0)
+			if (r >= 0) {
 				stress_got(s, self, buf, (size_t)r, last);
+				mine++;
+			}
 		} else {
 			r = ipcx_recv_borrow(ch, &p, &n, 200);
 			if (r >= 0) {
 				stress_got(s, self, p, n, last);
+				if (self == 0 && s->stop_holding && mine >= s->stop_after) {
+					s->stop_holding = false; /* this process's copy */
+					uint32_t again_sender, again_seq;
+					raise(SIGSTOP);
+					if (!shm_msg_ok(p, n, &again_sender, &again_seq))
+						stress_fail(s, "the stopped borrower's slot was overwritten");
+				}
+				mine++;
 				rc = ipcx_release(ch, p);
 				if (rc < 0)
 					stress_fail(s, "receiver %u: release: %s", self, ipcx_errname(rc));
@@ -313,54 +332,114 @@ threads_shm_busy(void)
 }
 
 /*
- * A receiver stopped (SIGSTOP) while others run, then resumed: its peers
- * carry on, and once it resumes everything is still delivered once.
+ * Receivers stopped (SIGSTOP) while the others run, then resumed.  One
+ * sender (as id 0); the other senders' shares count as delivered.
  */
-static void
-stopped_receiver(void)
-{
-	struct stress *s = stress_new("shm", "slots=32", true);
+struct stopped_run {
+	struct stress *s;
 	struct peer_arg args[3];
 	pid_t rx0, rx1, tx;
 	ipcx_chan *owner;
-	uint32_t seen;
+};
+
+static void
+stopped_start(struct stopped_run *t, uint32_t stop_after, bool holding)
+{
+	struct stress *s = t->s = stress_new("shm", "slots=32", true);
 
 	s->per = 20000 < s->per ? 20000 : s->per;
-	IPCX_PASS(ipcx_create(&owner, s->uri, IPCX_EXCL));
-	args[0] = (struct peer_arg){ s, 0 };
-	args[1] = (struct peer_arg){ s, 1 };
-	args[2] = (struct peer_arg){ s, 0 };
-	rx0 = ipcx_test_peer(proc_receiver, &args[0]);
-	rx1 = ipcx_test_peer(proc_receiver, &args[1]);
-	/* One sender per id 0..3 would need four; this test sends as 0 only
-	 * and counts the rest as delivered. */
+	s->stop_after = stop_after;
+	s->stop_holding = holding;
+	IPCX_PASS(ipcx_create(&t->owner, s->uri, IPCX_EXCL));
 	atomic_store(&s->delivered, s->per * (NSEND - 1));
-	tx = ipcx_test_peer(proc_sender, &args[2]);
-	while (atomic_load(&s->delivered) < s->per * (NSEND - 1) + 200)
-		usleep(1000);
-	kill(rx0, SIGSTOP);
-	seen = atomic_load(&s->delivered);
-	/* The other receiver carries on alone - for less than a lap of the
-	 * ring at least: the stopped one may hold a borrowed slot, which the
-	 * senders cannot pass until it resumes. */
-	{
-		int64_t end = ipcx_test_now_ms() + GUARD_MS;
-		while (atomic_load(&s->delivered) < seen + 16 &&
-		       atomic_load(&s->delivered) < s->per * NSEND) {
-			if (ipcx_test_now_ms() > end)
-				IPCX_TEST_FAILF("the other receiver stopped too");
-			usleep(1000);
-		}
-	}
-	kill(rx0, SIGCONT);
-	ipcx_test_wait(tx, GUARD_MS);
-	ipcx_test_wait(rx0, GUARD_MS);
-	ipcx_test_wait(rx1, GUARD_MS);
+	t->args[0] = (struct peer_arg){ s, 0 };
+	t->args[1] = (struct peer_arg){ s, 1 };
+	t->args[2] = (struct peer_arg){ s, 0 };
+	t->rx0 = ipcx_test_peer(proc_receiver, &t->args[0]);
+	t->rx1 = ipcx_test_peer(proc_receiver, &t->args[1]);
+	t->tx = ipcx_test_peer(proc_sender, &t->args[2]);
+}
+
+/* Wait until receiver 0 has stopped itself. */
+static void
+stopped_wait_stop(struct stopped_run *t)
+{
+	int status;
+
+	if (waitpid(t->rx0, &status, WUNTRACED) != t->rx0 || !WIFSTOPPED(status))
+		IPCX_TEST_FAILF("receiver 0 ended (status %#x) instead of stopping", status);
+	atomic_store(&t->s->others_go, true);
+}
+
+static void
+stopped_finish(struct stopped_run *t)
+{
+	struct stress *s = t->s;
+	uint32_t i;
+
+	kill(t->rx0, SIGCONT);
+	ipcx_test_wait(t->tx, GUARD_MS);
+	ipcx_test_wait(t->rx0, GUARD_MS);
+	ipcx_test_wait(t->rx1, GUARD_MS);
 	if (atomic_load(&s->failed))
 		IPCX_TEST_FAILF("%s", s->why);
-	for (seen = 0; seen < s->per; seen++)
-		ASSERT_EQ(atomic_load(&s->count[seen]), 1);
-	ipcx_close(owner);
+	for (i = 0; i < s->per; i++)
+		if (atomic_load(&s->count[i]) != 1)
+			IPCX_TEST_FAILF("message %u delivered %u times", i,
+			                (unsigned)atomic_load(&s->count[i]));
+	IPCX_FAIL(ipcx_recv(t->owner, t->args, 1, 0), -EAGAIN);
+	ipcx_close(t->owner);
+}
+
+/* Stopped between calls, it holds nothing: the other receiver takes every
+ * remaining message while it stays stopped. */
+static void
+stopped_idle_receiver(void)
+{
+	struct stopped_run t;
+	int64_t end;
+
+	stopped_start(&t, 200, false);
+	stopped_wait_stop(&t);
+	end = ipcx_test_now_ms() + GUARD_MS;
+	while (atomic_load(&t.s->delivered) < t.s->per * NSEND && atomic_load(&t.s->failed) == 0) {
+		if (ipcx_test_now_ms() > end)
+			IPCX_TEST_FAILF("the other receiver stopped at %u of %u",
+			                atomic_load(&t.s->delivered) - t.s->per * (NSEND - 1),
+			                t.s->per);
+		usleep(1000);
+	}
+	stopped_finish(&t);
+}
+
+/* Stopped holding a borrowed slot: the slot is never taken from it (the
+ * senders wait for it a lap later, so the run cannot finish while it is
+ * stopped), and once resumed its message is intact and all arrive once. */
+static void
+stopped_borrower(void)
+{
+	struct stopped_run t;
+
+	stopped_start(&t, 200, true);
+	stopped_wait_stop(&t);
+	usleep(300 * 1000); /* time for a wrongful recovery to happen */
+	if (atomic_load(&t.s->delivered) >= t.s->per * NSEND)
+		IPCX_TEST_FAILF("all delivered while a borrowed slot was held: it was robbed");
+	stopped_finish(&t);
+}
+
+/* Stopped from outside, at any moment (holding a slot or not). */
+static void
+stopped_anywhere(void)
+{
+	struct stopped_run t;
+
+	stopped_start(&t, 0, false);
+	while (atomic_load(&t.s->delivered) < t.s->per * (NSEND - 1) + 200)
+		usleep(1000);
+	kill(t.rx0, SIGSTOP);
+	usleep(100 * 1000);
+	stopped_finish(&t);
 }
 
 TEST_LIST = {
@@ -370,6 +449,8 @@ TEST_LIST = {
 	{ "threads/shm 4x4", threads_shm },
 	{ "threads/shm 4x4 spin=0", threads_shm_nospin },
 	{ "threads/shm 4x4 spin=-1", threads_shm_busy },
-	{ "stopped receiver", stopped_receiver },
+	{ "stopped idle receiver", stopped_idle_receiver },
+	{ "stopped borrower", stopped_borrower },
+	{ "stopped receiver, any moment", stopped_anywhere },
 	{ NULL, NULL },
 };
