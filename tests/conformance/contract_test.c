@@ -1431,8 +1431,8 @@ deadline_mid_frame(void)
 /*
  * A timeout-0 send that could only start its frame succeeds: the channel
  * owns the rest.  ipcx_flush finishes it once the peer reads; ipcx_close
- * finishes it within linger=, or says -ETIMEDOUT and the peer sees the
- * stream end inside the message.  A message ipcx accepted is never dropped
+ * finishes it within linger=, or says -ETIMEDOUT (-EPIPE when the peer went
+ * first) and the peer sees the stream end inside the message.  A message ipcx accepted is never dropped
  * without a result code that says so.
  */
 static void
@@ -1487,6 +1487,19 @@ close_pending(void)
 	got = peer_call(0, OP_RECV, (uint32_t)BIG_FRAME, 79, 1, LONG_MS);
 	if (got != -EPROTO && got != IPCX_EOF)
 		IPCX_TEST_FAILF("the peer got %lld, not the end of a cut stream", got);
+	rig_stop();
+
+	/* 4: the peer goes away with the rest pending: close says the peer
+	 * went, not that linger ran out, and does not wait for it to. */
+	rig_start(1, RIG_PARENT_SENDS);
+	IPCX_PASS(ipcx_send(G.ch[0], buf, BIG_FRAME, 0));
+	ASSERT_EQ(peer_call(0, OP_CLOSE, 0, 0, 0, LONG_MS), 0);
+	t0 = ipcx_test_now_ms();
+	IPCX_FAIL(ipcx_close(G.ch[0]), -EPIPE);
+	ASSERT_LT(since(t0), 2000);
+	if (G.ch[0] == G.server)
+		G.server = NULL;
+	G.ch[0] = NULL;
 	free(buf);
 	rig_stop();
 }
