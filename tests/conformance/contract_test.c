@@ -1664,6 +1664,27 @@ spawn_cat(void)
 	reap(pid, 0);
 }
 
+/* A transport built into the library without a row here would pass this
+ * suite untested: every scheme ipcx_schemes() lists has one. */
+static void
+every_scheme_has_a_row(void)
+{
+	const char *const *schemes = ipcx_schemes();
+	size_t i, k, n;
+
+	ASSERT_TRUE(schemes != NULL && schemes[0] != NULL);
+	for (k = 0; schemes[k] != NULL; k++) {
+		for (i = 0; i < NROWS; i++) {
+			n = strcspn(rows[i].scheme, "@");
+			if (strlen(schemes[k]) == n && strncmp(rows[i].scheme, schemes[k], n) == 0)
+				break;
+		}
+		if (i == NROWS)
+			IPCX_TEST_FAILF("scheme %s is built but has no row in this suite's table",
+			                schemes[k]);
+	}
+}
+
 /* ---- the generated test list ------------------------------------------ */
 
 /* Each behaviour runs once per row: BEHAVIOUR/ROW. */
@@ -1691,6 +1712,7 @@ BEHAVIOURS(DEFINE_BEHAVIOUR)
 
 TEST_LIST = {
 	BEHAVIOURS(LIST_BEHAVIOUR)
+	{ "rows/every scheme has a row", every_scheme_has_a_row },
 	{ "spawn/echo", spawn_echo },
 	{ "spawn/eof", spawn_eof },
 	{ "spawn/cat-raw", spawn_cat },
