@@ -131,8 +131,11 @@ pipe_adopt(unsigned *sflags, int fd, int accmode, int *ret_release)
 	 * others share keeps its flags and ipcx never blocks past a deadline.
 	 * A regular file is not (a new description would lose its offset and
 	 * O_APPEND), and never waits on a peer anyway.  Nor is a pseudo-terminal
-	 * master: opening /dev/ptmx again, by any name, makes a new terminal. */
-	if (S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && !pty_master(&st))) {
+	 * master: opening /dev/ptmx again, by any name, makes a new terminal;
+	 * nor a character device that is not a terminal, whose open may do
+	 * something of its own (a tape rewinds at close, a watchdog arms). */
+	if (S_ISFIFO(st.st_mode) ||
+	    (S_ISCHR(st.st_mode) && !pty_master(&st) && isatty(fd))) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		nfd = ipcx__open(path, accmode | O_NONBLOCK | O_NOCTTY, 0);
 		if (nfd >= 0) {
