@@ -889,6 +889,20 @@ wake_before(void)
 	IPCX_FAIL(ipcx_recv(G.ch[0], buf, sizeof(buf), 100), -ETIMEDOUT);
 	ASSERT_GE(since(t0), 100);
 	IPCX_FAIL(ipcx_wake(NULL), -EINVAL);
+
+	/* A message already waiting is not held back by a pending wake-up:
+	 * the call that finds it does not block.  (The receive that found
+	 * nothing first makes a stream wait before it reads next time.) */
+	IPCX_FAIL(ipcx_recv(G.ch[0], buf, sizeof(buf), 0), -EAGAIN);
+	ASSERT_EQ(peer_call(0, OP_SEND, (uint32_t)upto(8), 5, 1, LONG_MS), 1);
+	if (!no_pollfd()) {
+		struct pollfd p = { .fd = ipcx_pollfd(G.ch[0]), .events = POLLIN };
+		ASSERT_GE(p.fd, 0);
+		ASSERT_EQ(poll(&p, 1, LONG_MS), 1);
+	}
+	IPCX_PASS(ipcx_wake(G.ch[0]));
+	recv_check(G.ch[0], buf, sizeof(buf), upto(8), 5);
+	IPCX_FAIL(ipcx_recv(G.ch[0], buf, sizeof(buf), LONG_MS), -ECANCELED);
 	rig_stop();
 }
 
