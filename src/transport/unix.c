@@ -74,13 +74,8 @@ struct unix_chan {
 	bool passcred;             /* SO_PASSCRED is on */
 	struct sockaddr_un reply_to; /* dgram creator: the last sender */
 	socklen_t reply_len;
-	bool rx_wait_first;        /* the last receive found nothing: poll first */
-	uint8_t rx_probes;         /* receives since one last tried first */
+	struct ipcx_rx_adapt rx;   /* wait before receiving, or try first */
 };
-
-/* A receiver that waits first still tries first this often, to notice that
- * messages are queued again and the wait is no longer needed. */
-#define UNIX_RX_PROBE_EVERY 16
 
 static struct unix_chan *
 unix_of(struct ipcx_chan *ch)
@@ -583,14 +578,7 @@ unix_msg_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info 
 		ssize_t r;
 		int w;
 
-		/* A receive that found nothing last time (a reply not back yet,
-		 * a receiver faster than its sender) is likely to find nothing
-		 * now: wait first and save the doomed receive, three system
-		 * calls a message become two.  Messages carry no hint that more
-		 * are queued, so every 16th receive tries first again, and one
-		 * that finds a message goes back to trying first. */
-		if (u->rx_wait_first && deadline != IPCX_DEADLINE_NOW &&
-		    ++u->rx_probes % UNIX_RX_PROBE_EVERY != 0) {
+		if (ipcx__rx_wait_first(&u->rx, deadline)) {
 			w = ipcx__wait_fd(ch, ch->rfd, POLLIN, deadline);
 			if (w < 0)
 				return w;
@@ -634,8 +622,7 @@ unix_msg_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info 
 			                     "and was dropped", r, cap);
 			return -EMSGSIZE;
 		}
-		if (!waited)
-			u->rx_wait_first = false;
+		ipcx__rx_found(&u->rx, waited);
 		if (ch->role == IPCX_ROLE_CREATOR && u->type == SOCK_DGRAM) {
 			u->reply_to = from;
 			u->reply_len = msg.msg_namelen;
@@ -655,7 +642,7 @@ unix_msg_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info 
 		}
 		return r;
 	wait:
-		u->rx_wait_first = true;
+		ipcx__rx_empty(&u->rx);
 		w = ipcx__wait_fd(ch, ch->rfd, POLLIN, deadline);
 		if (w < 0)
 			return w;
