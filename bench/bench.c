@@ -168,13 +168,21 @@ check_only(const char *only)
 			*q = '\0';
 		if (*tok && tok[strlen(tok) - 1] == ':')
 			tok[strlen(tok) - 1] = '\0';
+		const struct bare_driver *d;
+		int i;
 		for (s = ipcx_schemes(); *s != NULL; s++)
 			if (strcmp(*s, tok) == 0)
+				known = true;
+		for (i = 0; (d = bare_at(i)) != NULL; i++)
+			if ((d->flags & BARE_PEER) && strcmp(d->scheme, tok) == 0)
 				known = true;
 		if (!known) {
 			fprintf(stderr, "%s: --only: '%s' is not a built scheme; built:", prog, tok);
 			for (s = ipcx_schemes(); *s != NULL; s++)
 				fprintf(stderr, " %s", *s);
+			for (i = 0; (d = bare_at(i)) != NULL; i++)
+				if ((d->flags & BARE_PEER) && (i == 0 || bare_at(i - 1)->scheme != d->scheme))
+					fprintf(stderr, " %s", d->scheme);
 			fprintf(stderr, "\n");
 			return -1;
 		}
@@ -774,7 +782,7 @@ print_detail(const struct bench_opts *o, const struct bench_row *rows, int nrows
 		       which == 0 ? "round trip" : "one way", head[which][0], head[which][1],
 		       head[which][2], head[which][3], head[which][4]);
 	} else {
-		printf("\n%-21s %-11s %5s  %11s  %11s  %-20s  %11s  %11s\n",
+		printf("\n%-21s %-20s %5s  %11s  %11s  %-20s  %11s  %11s\n",
 		       which == 0 ? "round trip" : "one way", "bare calls", "size", head[which][0],
 		       head[which][1], head[which][2], head[which][3], head[which][4]);
 	}
@@ -800,7 +808,7 @@ print_detail(const struct bench_opts *o, const struct bench_row *rows, int nrows
 			/* fig() may answer a constant instead of filling the buffer. */
 #define PICK(b, st, k) ((st) == CELL_OK ? (b) : fig(c, k, 0, false, false, b, sizeof(b)))
 			printf(o->markdown ? "| %s | %s | %s | %s | %s | %s | %s | %s |\n"
-			                   : "%-21s %-11s %5s  %11s  %11s  %-20s  %11s  %11s\n",
+			                   : "%-21s %-20s %5s  %11s  %11s  %-20s  %11s  %11s\n",
 			       j == 0 || o->markdown ? r->label : "",
 			       j == 0 || o->markdown ? calls(r) : "", s,
 			       PICK(b1, c->state[LINK_BARE], LINK_BARE),
@@ -903,13 +911,27 @@ print_notes(const struct bench_opts *o, const struct bench_row *rows, int nrows,
 		for (j = 0; j < r->ncells; j++) {
 			const struct bench_cell *c = &r->cells[j];
 			size_label(c->size, s, sizeof(s));
-			for (k = 0; k < NLINKS; k++)
-				if ((c->state[k] == CELL_SKIP || c->state[k] == CELL_FAIL) &&
-				    !quiet(c->why[k]))
-					printf("%s%s %s, %s: %s%s\n", lead, r->label, s,
-					       k == LINK_BARE ? "bare" : "ipcx",
-					       c->state[k] == CELL_SKIP ? "skipped: " : "FAILED: ",
-					       c->why[k]);
+			for (k = 0; k < NLINKS; k++) {
+				/* One line for what both sides, or every size, share. */
+				bool both = k == LINK_BARE && c->state[LINK_IPCX] == c->state[k] &&
+				            strcmp(c->why[LINK_IPCX], c->why[k]) == 0;
+				bool all = true;
+				int x;
+				if (k == LINK_IPCX && c->state[LINK_BARE] == c->state[k] &&
+				    strcmp(c->why[LINK_BARE], c->why[k]) == 0)
+					continue;
+				if ((c->state[k] != CELL_SKIP && c->state[k] != CELL_FAIL) ||
+				    quiet(c->why[k]))
+					continue;
+				for (x = 0; x < r->ncells; x++)
+					all &= r->cells[x].state[k] == c->state[k] &&
+					       strcmp(r->cells[x].why[k], c->why[k]) == 0;
+				if (all && j > 0)
+					continue;
+				printf("%s%s %s, %s: %s%s\n", lead, r->label, all ? "every size" : s,
+				       both ? "bare and ipcx" : k == LINK_BARE ? "bare" : r->peer ? r->label : "ipcx",
+				       c->state[k] == CELL_SKIP ? "skipped: " : "FAILED: ", c->why[k]);
+			}
 			if (c->pipe_buf > 0) {
 				if (pb >= 0 && pb != c->pipe_buf)
 					same = false;
@@ -1103,12 +1125,29 @@ json_write(FILE *f, const struct bench_opts *o, const struct bench_env *env,
 
 /* ---- ipcx_bench_main ---------------------------------------------------- */
 
-/* Every built scheme, and each of its variants. */
+/* Is the library's list of variants for this scheme holding v? */
+static bool
+listed_variant(const struct ipcx_scheme_info *info, const char *v)
+{
+	const char *const *x;
+
+	for (x = info->variants; *x != NULL; x++)
+		if (strcmp(*x, v) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every built scheme, and each of its variants; then a row for each bare
+ * driver that stands beside a variant the library does not list (shm
+ * spin=-1 beside the busy ring), and one for each peer library built in.
+ */
 static int
 rows_make(const struct bench_opts *o, struct bench_row *rows)
 {
+	const struct bare_driver *d;
 	const char *const *s;
-	int n = 0;
+	int n = 0, i;
 
 	for (s = ipcx_schemes(); *s != NULL; s++) {
 		struct ipcx_scheme_info info;
@@ -1119,12 +1158,24 @@ rows_make(const struct bench_opts *o, struct bench_row *rows)
 			if (n < MAX_ROWS)
 				bench_row_init(&rows[n], *s, &info, NULL);
 			n += n < MAX_ROWS && only_names(o->only, &rows[n]);
-			continue;
 		}
 		for (v = info.variants; *v != NULL && n < MAX_ROWS; v++) {
 			bench_row_init(&rows[n], *s, &info, *v);
 			n += only_names(o->only, &rows[n]);
 		}
+		for (i = 0; (d = bare_at(i)) != NULL && n < MAX_ROWS; i++) {
+			if ((d->flags & BARE_PEER) || d->variant == NULL ||
+			    strcmp(d->scheme, *s) != 0 || listed_variant(&info, d->variant))
+				continue;
+			bench_row_init(&rows[n], *s, &info, d->variant);
+			n += only_names(o->only, &rows[n]);
+		}
+	}
+	for (i = 0; (d = bare_at(i)) != NULL && n < MAX_ROWS; i++) {
+		if (!(d->flags & BARE_PEER))
+			continue;
+		bench_row_init_peer(&rows[n], d);
+		n += only_names(o->only, &rows[n]);
 	}
 	return n;
 }

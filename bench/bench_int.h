@@ -108,6 +108,8 @@ struct bench_row {
 	const char *summary;     /* ipcx_scheme_info().summary */
 	const char *sample;      /* ipcx_scheme_info().sample */
 	unsigned caps;           /* ipcx_scheme_info().caps */
+	size_t default_max;      /* ipcx_scheme_info().default_max */
+	bool peer;               /* another library's row: bare is its driver, no ipcx side */
 	const struct bare_driver *bare;
 	enum row_state state;
 	char why[300];
@@ -125,21 +127,51 @@ struct bench_env {
 
 /* ---- bare mechanisms (bare.c) -------------------------------------------- */
 
+enum {
+	BARE_STREAM = 1u << 0, /* no boundaries: read until the length */
+	BARE_SOCK = 1u << 1,   /* send(2)/recv(2) */
+	BARE_IDS = 1u << 2,    /* fds[] are System V ids, not descriptors */
+	BARE_BUSY = 1u << 3,   /* waits by spinning: its floor is the cache line */
+	BARE_PEER = 1u << 4,   /* another library (a peer): a row of its own, no ipcx */
+	BARE_NONE = 1u << 5,   /* the scheme has no bare equivalent: mechanism says why */
+};
+
+/* What open is given, and what it answers beside the descriptors. */
+struct bare_open {
+	const char *dir;       /* the group's private directory */
+	size_t max;            /* the largest message of the group */
+	char addr[256];        /* out: what the peer needs beyond its descriptors */
+	char why[300];         /* out: why not, when open fails */
+};
+
 /*
  * A bare driver opens the mechanism with plain system calls, in the parent,
  * before the peer starts: fds[0..1] the parent's receive and send ends,
- * fds[2..3] the peer's (equal where one descriptor goes both ways).  The
- * transfer is a plain blocking write/read (send/recv on sockets): a stream
- * moves the payload alone, and the receiver reads exactly its length.
+ * fds[2..3] the peer's (equal where one descriptor goes both ways), and
+ * *st whatever else the parent's end needs (a mapping, a buffer).  The
+ * peer inherits fds[2..3] and, when the driver has attach, builds its own
+ * state from them and from o->addr.  Without send/recv the transfer is a
+ * plain blocking write/read (send/recv on sockets): a stream moves the
+ * payload alone, and the receiver reads exactly its length.
+ * open returns 0, -EMSGSIZE when this system cannot carry o->max on the
+ * mechanism (the cells are skipped, o->why says why and how to raise the
+ * limit), or another -errno (o->why may say more).
  */
 struct bare_driver {
-	const char *scheme;
+	const char *scheme;    /* the ipcx row it stands beside; a peer's own name */
 	const char *variant;   /* the ipcx variant it stands beside, or NULL */
+	const char *label;     /* a peer's row label ("zmq ipc"), NULL otherwise */
 	const char *calls;     /* "write/read" */
 	const char *mechanism; /* "pipe(2)" */
-	bool stream;           /* no boundaries: read until the length */
-	bool sock;             /* send(2)/recv(2) */
-	int (*open)(const char *dir, int fds[4]);
+	unsigned flags;        /* BARE_* */
+	int (*open)(struct bare_open *o, int fds[4], void **st);
+	int (*attach)(int rfd, int wfd, const char *addr, size_t max, void **st, char *why,
+	              size_t whylen);
+	int (*send)(void *st, int fd, const void *buf, size_t len);
+	ssize_t (*recv)(void *st, int fd, void *buf, size_t cap, size_t expect);
+	/* Release this process's end; owner: the parent, which removes the
+	 * objects.  Optional: close(2) on the descriptors. */
+	void (*close)(int fds[4], void *st, bool owner);
 	/* Optional: make the bare mechanism's geometry match ipcx's (a pipe's
 	 * buffer, a socket's), so that neither side gains from a larger one.
 	 * Called in the parent once ipcx opened its side, before the peer
@@ -152,11 +184,14 @@ struct bare_driver {
 const struct bare_driver *bare_find(const char *scheme, const char *variant);
 int bare_index(const struct bare_driver *d);
 const struct bare_driver *bare_at(int i);
-int bare_send(const struct bare_driver *d, int fd, const void *buf, size_t len);
+/* The peers this build has, and those it was built without (NULL-ended
+ * lines: "iceoryx: not built (no libiceoryx-binding-c-dev)"). */
+extern const char *const bench_peers_absent[];
+int bare_send(const struct bare_driver *d, void *st, int fd, const void *buf, size_t len);
 /* The message length, 0 at end of stream, or -errno. */
-ssize_t bare_recv(const struct bare_driver *d, int fd, void *buf, size_t cap,
+ssize_t bare_recv(const struct bare_driver *d, void *st, int fd, void *buf, size_t cap,
                   size_t expect);
-void bare_close(int fds[4]);
+void bare_close(const struct bare_driver *d, int fds[4], void *st, bool owner);
 
 /* ---- messages and links (bench_link.c) ----------------------------------- */
 
@@ -186,6 +221,7 @@ struct bench_link {
 	ipcx_chan *tx, *rx;              /* ipcx (may be the same) */
 	int timeout_ms;
 	const struct bare_driver *bare;  /* bare */
+	void *bst;                       /* the bare driver's state */
 	int rfd, wfd;
 	char what[200];                  /* the last failure */
 };
@@ -243,6 +279,8 @@ void bench_text(char *out, size_t len, const char *fmt, ...)
 /* Fill r->label, scheme, variant, caps, bare for variant v of scheme. */
 void bench_row_init(struct bench_row *r, const char *scheme,
                     const struct ipcx_scheme_info *info, const char *variant);
+/* A row for peer library d (its driver's label). */
+void bench_row_init_peer(struct bench_row *r, const struct bare_driver *d);
 /* Measure row r at every size; never exits.  Clears env->pinned (and
  * says why) when the peer could not pin itself. */
 void bench_row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env);

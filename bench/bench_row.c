@@ -70,6 +70,8 @@ struct group {
 	char join[2][BENCH_URI_LEN];  /* what the peer joins */
 	ipcx_chan *made[2], *conn;
 	int bfd[4];
+	void *bst;                    /* the bare driver's state, this side */
+	char baddr[256];              /* what the peer needs beyond bfd[2..3] */
 	int ctl[2];
 	pid_t pid;
 	struct bench_link link[NLINKS];
@@ -81,6 +83,19 @@ struct group {
 };
 
 static int group_seq;
+
+/* The largest size this group carries. */
+static size_t
+group_max(const struct group *g)
+{
+	size_t m = 0;
+	int i;
+
+	for (i = g->first; i < g->end; i++)
+		if (g->r->cells[i].size > m)
+			m = g->r->cells[i].size;
+	return m;
+}
 static bool corrupt_done;
 
 static size_t
@@ -109,15 +124,27 @@ bench_row_init(struct bench_row *r, const char *scheme, const struct ipcx_scheme
 	r->summary = info->summary;
 	r->sample = info->sample;
 	r->caps = info->caps;
+	r->default_max = info->default_max;
 	r->bare = bare_find(scheme, variant);
-	/* "type=seqpacket" reads "unix seqpacket"; a query of several keys
-	 * is shown as it is. */
+	/* "type=seqpacket" reads "unix seqpacket"; any other query is shown
+	 * as it is ("shm spin=-1"). */
 	if (variant == NULL)
 		snprintf(r->label, sizeof(r->label), "%s", scheme);
-	else if (eq != NULL && strchr(variant, '&') == NULL)
+	else if (eq != NULL && strchr(variant, '&') == NULL && strncmp(variant, "type=", 5) == 0)
 		snprintf(r->label, sizeof(r->label), "%s %s", scheme, eq + 1);
 	else
 		snprintf(r->label, sizeof(r->label), "%s %s", scheme, variant);
+}
+
+void
+bench_row_init_peer(struct bench_row *r, const struct bare_driver *d)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->scheme, sizeof(r->scheme), "%s", d->scheme);
+	snprintf(r->label, sizeof(r->label), "%s", d->label != NULL ? d->label : d->scheme);
+	r->summary = d->mechanism;
+	r->peer = true;
+	r->bare = d;
 }
 
 static enum plan_mode
@@ -339,8 +366,12 @@ peer_start(struct group *g, char *why, size_t whylen)
 	 * FD_CLOEXEC, and the parent closes them once the peer runs. */
 	(void)fcntl(g->ctl[1], F_SETFD, 0);
 	for (i = 2; i < 4; i++)
-		if (g->bfd[i] >= 0)
+		if (g->bfd[i] >= 0 && g->use[LINK_BARE] && !(g->r->bare->flags & BARE_IDS))
 			(void)fcntl(g->bfd[i], F_SETFD, 0);
+	if (g->baddr[0])
+		setenv("IPCX_BENCH_ADDR", g->baddr, 1);
+	else
+		unsetenv("IPCX_BENCH_ADDR");
 	fflush(NULL);
 	if (g->use[LINK_IPCX] && g->mode == MODE_SPAWN) {
 		rc = ipcx_spawn(argv, g->uri[0], &g->conn, &g->pid);
@@ -713,7 +744,8 @@ group_close(struct group *g, bool kill_peer)
 	ipcx_close(g->made[0]);
 	ipcx_close(g->made[1]);
 	g->conn = g->made[0] = g->made[1] = NULL;
-	bare_close(g->bfd);
+	bare_close(g->r->bare, g->bfd, g->bst, true);
+	g->bst = NULL;
 	for (k = 0; k < 2; k++)
 		if (g->ctl[k] >= 0)
 			close(g->ctl[k]);
@@ -853,14 +885,24 @@ group_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env
 		return GROUP_FATAL;
 	}
 	if (g.use[LINK_BARE]) {
-		rc = r->bare->open(g.dir, g.bfd);
+		struct bare_open bo = { .dir = g.dir, .max = group_max(&g) };
+		rc = r->bare->open(&bo, g.bfd, &g.bst);
 		if (rc < 0) {
-			say(why, sizeof(why), r->bare->mechanism, rc, NULL);
-			mark_rest(&g, LINK_BARE, CELL_FAIL, why);
+			/* A size this system's limits refuse is skipped, saying
+			 * which limit; anything else is a failure. */
+			if (rc == -EMSGSIZE)
+				snprintf(why, sizeof(why), "%s", bo.why);
+			else
+				say(why, sizeof(why), r->bare->mechanism, rc, bo.why);
+			mark_rest(&g, LINK_BARE, rc == -EMSGSIZE ? CELL_SKIP : CELL_FAIL, why);
 			g.use[LINK_BARE] = false;
+			g.bfd[0] = g.bfd[1] = g.bfd[2] = g.bfd[3] = -1;
+			g.bst = NULL;
 		} else {
+			snprintf(g.baddr, sizeof(g.baddr), "%s", bo.addr);
 			g.link[LINK_BARE] = (struct bench_link){ .kind = LINK_BARE, .bare = r->bare,
-				                                 .rfd = g.bfd[0], .wfd = g.bfd[1] };
+				                                 .bst = g.bst, .rfd = g.bfd[0],
+				                                 .wfd = g.bfd[1] };
 		}
 	}
 	if (g.use[LINK_IPCX] && ipcx_open(&g, why, sizeof(why)) < 0) {
@@ -890,10 +932,13 @@ group_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env
 	}
 	close(g.ctl[1]);
 	g.ctl[1] = -1;
-	if (g.bfd[2] != g.bfd[0] && g.bfd[2] >= 0)
-		close(g.bfd[2]);
-	if (g.bfd[3] != g.bfd[1] && g.bfd[3] >= 0 && g.bfd[3] != g.bfd[2])
-		close(g.bfd[3]);
+	if (r->bare == NULL || !(r->bare->flags & BARE_IDS)) {
+		if (g.bfd[2] != g.bfd[0] && g.bfd[2] != g.bfd[1] && g.bfd[2] >= 0)
+			close(g.bfd[2]);
+		if (g.bfd[3] != g.bfd[1] && g.bfd[3] != g.bfd[0] && g.bfd[3] >= 0 &&
+		    g.bfd[3] != g.bfd[2])
+			close(g.bfd[3]);
+	}
 	g.bfd[2] = g.bfd[3] = -1;
 
 	rc = ctl_recv(g.ctl[0], &m, SETUP_TIMEOUT_MS);
@@ -956,8 +1001,30 @@ bench_row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env 
 	r->ncells = o->nsizes;
 	for (i = 0; i < o->nsizes; i++) {
 		r->cells[i].size = o->sizes[i];
-		if (r->bare == NULL)
-			mark(&r->cells[i], LINK_BARE, CELL_SKIP, "no bare driver for this scheme");
+		if (r->bare == NULL || r->bare->open == NULL)
+			mark(&r->cells[i], LINK_BARE, CELL_SKIP,
+			     r->bare != NULL && (r->bare->flags & BARE_NONE)
+			             ? "no bare equivalent"
+			             : "no bare driver for this scheme");
+		if (r->peer)
+			mark(&r->cells[i], LINK_IPCX, CELL_SKIP, "not asked for: a peer row");
+	}
+	if (r->peer) {
+		/* Another library: one group over every size, no ipcx side. */
+		if (group_run(r, o, env, 0, o->nsizes, 0, &at) == GROUP_FATAL)
+			r->state = ROW_FAILED;
+		goto states;
+	}
+	if (r->default_max > 0 && r->default_max < BENCH_MIN_SIZE) {
+		/* Every measured message carries an 8-byte stamp. */
+		char why[200];
+		bench_text(why, sizeof(why),
+		           "%s: %zu-byte messages only; every size measured here is larger",
+		           r->scheme, r->default_max);
+		for (i = 0; i < o->nsizes; i++)
+			for (k = 0; k < NLINKS; k++)
+				mark(&r->cells[i], k, CELL_SKIP, why);
+		return;
 	}
 	if (plan_mode(r) == MODE_NONE) {
 		r->state = ROW_UNAVAILABLE;
@@ -988,6 +1055,7 @@ bench_row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env 
 		}
 		i = gr == GROUP_DONE ? end : at;
 	}
+states:
 	for (i = 0; i < r->ncells; i++)
 		for (k = 0; k < NLINKS; k++)
 			if (r->cells[i].state[k] == CELL_FAIL)
