@@ -19,6 +19,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,6 +42,8 @@ enum bench_pin { PIN_CROSS, PIN_SAME, PIN_NONE };
 struct bench_opts {
 	bool quick;
 	const char *json_path;     /* NULL, "-" (standard output) or a file */
+	const char *csv_path;      /* NULL or a file ("-": standard output) */
+	const char *svg_path;      /* NULL or a file */
 	const char *only;          /* comma-separated schemes, or NULL for all */
 	size_t sizes[BENCH_MAX_SIZES];
 	int nsizes;
@@ -65,6 +68,7 @@ struct bench_opts {
 /* One measurement of one link at one size. */
 struct bench_fig {
 	double p50_us, p99_us;     /* round trip */
+	double p999_us, max_us;
 	long rtt_n;
 	double msgs_s, mb_s;       /* one way */
 	long stream_n;
@@ -125,15 +129,33 @@ struct bench_env {
 	char pin_why[200];       /* why not, when not */
 };
 
+/* One floor (floors.c): the median of its batches, and their spread
+ * (max - min) / median. */
+struct bench_floor {
+	double value;
+	double spread;
+	bool ok;
+};
+
+struct bench_floors {
+	bool measured;
+	struct bench_floor cacheline_ns;   /* round trip of one cache line, two CPUs */
+	struct bench_floor futex_ns;       /* futex wake+wait round trip, two processes */
+	struct bench_floor syscall_ns;     /* getppid(2) */
+	struct bench_floor memcpy64k_mbs;  /* single-thread memcpy, MB/s */
+	struct bench_floor memcpy1m_mbs;
+};
+
 /* ---- bare mechanisms (bare.c) -------------------------------------------- */
 
 enum {
 	BARE_STREAM = 1u << 0, /* no boundaries: read until the length */
 	BARE_SOCK = 1u << 1,   /* send(2)/recv(2) */
 	BARE_IDS = 1u << 2,    /* fds[] are System V ids, not descriptors */
-	BARE_BUSY = 1u << 3,   /* waits by spinning: its floor is the cache line */
+	BARE_BUSY = 1u << 3,   /* never sleeps: spins a CPU while it waits */
 	BARE_PEER = 1u << 4,   /* another library (a peer): a row of its own, no ipcx */
 	BARE_NONE = 1u << 5,   /* the scheme has no bare equivalent: mechanism says why */
+	BARE_SPINS = 1u << 6,  /* spins before it sleeps: its floor is the cache line */
 };
 
 /* What open is given, and what it answers beside the descriptors. */
@@ -273,6 +295,54 @@ int64_t bench_now_ns(void);
 /* snprintf for messages, where cutting a long one short is fine. */
 void bench_text(char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+void bench_floors_measure(struct bench_floors *fl, const struct bench_opts *o,
+                          const struct bench_env *env);
+
+/* ---- the output (bench_out.c) -------------------------------------------- */
+
+/* Everything a run produced, for the renderers. */
+struct bench_result {
+	const struct bench_opts *o;
+	const struct bench_env *env;
+	const struct bench_floors *fl;
+	const struct bench_row *rows;
+	int nrows;
+	long checked, errors;
+	int status;
+	double pressure;           /* share of the run other work waited for a CPU; < 0: unknown */
+};
+
+enum series_kind { SERIES_IPCX, SERIES_BARE, SERIES_PEER };
+
+/* One line of the glance tables and the chart: a row's ipcx side, its
+ * bare side, or a peer. */
+struct bench_series {
+	const struct bench_row *r;
+	int k;                     /* LINK_IPCX or LINK_BARE */
+	enum series_kind kind;
+	bool busy;                 /* never sleeps while it waits */
+	bool spins;                /* waits in user space first: its floor is the cache line */
+	char name[64];
+};
+
+#define BENCH_MAX_SERIES 160
+int bench_series(const struct bench_result *res, struct bench_series *out, bool with_bare);
+/* The floor a figure can at best reach and the figure as its multiple
+ * (latency: p50 / floor; throughput: memcpy MB/s / MB/s); 0: none. */
+double bench_floor_lat_ns(const struct bench_result *res, const struct bench_series *s,
+                          size_t size);
+double bench_floor_thr_mbs(const struct bench_result *res, size_t size);
+double bench_mult_lat(const struct bench_result *res, const struct bench_series *s, int cell);
+double bench_mult_thr(const struct bench_result *res, const struct bench_series *s, int cell);
+void bench_verdict(const struct bench_result *res, int cell, char *out, size_t len);
+void bench_summary(const struct bench_result *res, char *out, size_t len);
+void bench_print_floors(const struct bench_result *res);
+void bench_print_glance(const struct bench_result *res);
+void bench_print_verdicts(const struct bench_result *res);
+void bench_write_csv(const struct bench_result *res, FILE *f);
+void bench_write_svg(const struct bench_result *res, FILE *f);
+void bench_size_label(size_t n, char *out, size_t outlen);
 
 /* ---- rows and the peer -------------------------------------------------- */
 

@@ -407,7 +407,7 @@ enum phase_result { PHASE_OK, PHASE_SKIP, PHASE_FAIL };
 struct phase {
 	long n;          /* messages moved */
 	int64_t ns;      /* the span measured */
-	double p50_us, p99_us;
+	double p50_us, p99_us, p999_us, max_us;
 	uint64_t errors; /* integrity, both processes */
 	char why[200];
 };
@@ -525,6 +525,8 @@ phase_echo(struct group *g, int which, size_t size, long count, int64_t cap_ns,
 	qsort(g->ns, (size_t)i, sizeof(*g->ns), cmp_i64);
 	ph->p50_us = (double)g->ns[i / 2] / 1e3;
 	ph->p99_us = (double)g->ns[(i * 99 + 99) / 100 - 1] / 1e3;
+	ph->p999_us = (double)g->ns[(i * 999 + 999) / 1000 - 1] / 1e3;
+	ph->max_us = (double)g->ns[i - 1] / 1e3;
 	return PHASE_OK;
 }
 
@@ -623,6 +625,8 @@ phase_both(struct group *g, int which, size_t size, long rtt_count, long stream_
 			return pr;
 		f->p50_us = ph->p50_us;
 		f->p99_us = ph->p99_us;
+		f->p999_us = ph->p999_us;
+		f->max_us = ph->max_us;
 		f->rtt_n = ph->n;
 	}
 	if (g->o->phase_stream) {
