@@ -429,7 +429,7 @@ bench_summary(const struct bench_result *res, char *out, size_t len)
 	bench_size_label(res->o->sizes[large], s2, sizeof(s2));
 	a = best(ss, n, small, 0, w_ipcx);
 	if (a < 0) {
-		snprintf(out, len, "Nothing was measured, so nothing is recommended.");
+		snprintf(out, len, "No ipcx transport was measured in this run, so none is recommended.");
 		return;
 	}
 	ADD("On this machine, for small messages (%s) %s has the lowest latency (%s us "
