@@ -927,7 +927,7 @@ print_notes(const struct bench_opts *o, const struct bench_row *rows, int nrows,
 			printf("%s%s: no bare driver in bench/bare.c: ipcx figures only\n", lead,
 			       r->label);
 		else
-			printf("%s%s: bare = %s on %s\n", lead, r->label, r->bare->calls,
+			printf("%s%s: %s = %s on %s\n", lead, r->label, r->peer ? "peer" : "bare", r->bare->calls,
 			       r->bare->mechanism);
 		for (j = 0; j < r->ncells; j++) {
 			const struct bench_cell *c = &r->cells[j];

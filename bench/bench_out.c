@@ -574,7 +574,7 @@ bench_write_csv(const struct bench_result *res, FILE *f)
 
 /* ---- SVG ---------------------------------------------------------------------------- */
 
-#define SVG_W 1200
+#define SVG_W 1290
 #define PANEL_W 440
 #define PANEL_H 360
 #define PANEL_TOP 70
@@ -734,9 +734,15 @@ void
 bench_write_svg(const struct bench_result *res, FILE *f)
 {
 	struct bench_series ss[BENCH_MAX_SERIES];
-	int n = bench_series(res, ss, false), i, j, h, ly;
+	int n = bench_series(res, ss, false), i, j, h, ly, m = 0;
 	struct axis lat = { 1, 0 }, thr = { 1, 0 };
 	const struct bench_floors *fl = res->fl;
+
+	/* A row with no figure at all (every cell skipped) has no line. */
+	for (i = 0; i < n; i++)
+		if (any_ok(ss[i].r, ss[i].k))
+			ss[m++] = ss[i];
+	n = m;
 
 	for (i = 0; i < n; i++)
 		for (j = 0; j < ss[i].r->ncells; j++) {
