@@ -651,6 +651,27 @@ const char *const bench_peers_absent[] = {
 
 #define NDRIVERS ((int)(sizeof(drivers) / sizeof(drivers[0])))
 
+int
+bench_peer_prepare(const struct bare_driver *d, char *why, size_t whylen)
+{
+#ifdef BENCH_HAVE_ICEORYX
+	if (d == &peer_iox_block || d == &peer_iox_busy)
+		return bench_iceoryx_prepare(why, whylen);
+#endif
+	(void)d;
+	(void)why;
+	(void)whylen;
+	return 0;
+}
+
+void
+bench_peers_fini(void)
+{
+#ifdef BENCH_HAVE_ICEORYX
+	bench_iceoryx_fini();
+#endif
+}
+
 static bool
 same(const char *a, const char *b)
 {

@@ -1415,6 +1415,7 @@ ipcx_bench_main(int argc, char **argv)
 		if (o.svg_path != NULL && strcmp(o.svg_path, "-") != 0 && status == 0 && !json_only)
 			printf("chart: %s\n", o.svg_path);
 	}
+	bench_peers_fini();
 	if (saved.cpus_saved)
 		(void)sched_setaffinity(0, sizeof(saved.cpus), &saved.cpus);
 	signals_restore(&saved);

@@ -156,6 +156,7 @@ enum {
 	BARE_PEER = 1u << 4,   /* another library (a peer): a row of its own, no ipcx */
 	BARE_NONE = 1u << 5,   /* the scheme has no bare equivalent: mechanism says why */
 	BARE_SPINS = 1u << 6,  /* spins before it sleeps: its floor is the cache line */
+	BARE_FORK = 1u << 7,   /* measured from a child process of the run (bench_row.c) */
 };
 
 /* What open is given, and what it answers beside the descriptors. */
@@ -209,6 +210,13 @@ const struct bare_driver *bare_at(int i);
 /* The peers this build has, and those it was built without (NULL-ended
  * lines: "iceoryx: not built (no libiceoryx-binding-c-dev)"). */
 extern const char *const bench_peers_absent[];
+/* The end of a run: stop what the peers started (iceoryx's RouDi). */
+void bench_peers_fini(void);
+/* Before a peer row runs, in the run's own process: start what it needs
+ * (RouDi).  0, or -errno with why said. */
+int bench_peer_prepare(const struct bare_driver *d, char *why, size_t whylen);
+void bench_iceoryx_fini(void); /* peer_iceoryx.c, when built */
+int bench_iceoryx_prepare(char *why, size_t whylen);
 int bare_send(const struct bare_driver *d, void *st, int fd, const void *buf, size_t len);
 /* The message length, 0 at end of stream, or -errno. */
 ssize_t bare_recv(const struct bare_driver *d, void *st, int fd, void *buf, size_t cap,

@@ -14,7 +14,8 @@
  *   memcpy       single-thread memcpy bandwidth at 64 KiB and 1 MiB: what
  *                a transport that copies the payload once can at best move.
  *
- * Each figure is the median of several batches; the batches' spread is
+ * Each figure is the best of several batches (a floor is what the machine
+ * can do; interference only makes a batch slower); the batches' spread is
  * kept so the table can mark a noisy floor as it marks a noisy row.
  */
 #include <errno.h>
@@ -49,12 +50,17 @@ cmp_d(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+/* A floor is the best the machine did: the fastest batch (high: the
+ * largest figure is the best); the spread says how much the others lost. */
 static void
-batch_figure(double *v, int n, struct bench_floor *f)
+batch_figure(double *v, int n, struct bench_floor *f, bool high)
 {
+	double med;
+
 	qsort(v, (size_t)n, sizeof(*v), cmp_d);
-	f->value = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	f->spread = f->value > 0 ? (v[n - 1] - v[0]) / f->value : 0;
+	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	f->value = high ? v[n - 1] : v[0];
+	f->spread = med > 0 ? (v[n - 1] - v[0]) / med : 0;
 	f->ok = f->value > 0;
 }
 
@@ -142,7 +148,7 @@ round_trips(bool sleep, int cpu_rx, long per_batch, struct bench_floor *f)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	munmap(w, sizeof(*w));
-	batch_figure(v, BATCHES, f);
+	batch_figure(v, BATCHES, f, false);
 	return 0;
 }
 
@@ -159,7 +165,7 @@ syscall_floor(long per_batch, struct bench_floor *f)
 			(void)syscall(SYS_getppid);
 		v[b] = (double)(bench_now_ns() - t0) / (double)per_batch;
 	}
-	batch_figure(v, BATCHES, f);
+	batch_figure(v, BATCHES, f, false);
 }
 
 /* MB/s of memcpy at size: the two buffers stay in whatever cache fits them. */
@@ -196,7 +202,7 @@ memcpy_floor(size_t size, int64_t batch_ns, struct bench_floor *f)
 	(void)sink;
 	free(a);
 	free(c);
-	batch_figure(v, BATCHES, f);
+	batch_figure(v, BATCHES, f, true);
 	return 0;
 }
 
