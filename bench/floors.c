@@ -105,42 +105,58 @@ echo_child(struct shared_words *w, bool sleep, int cpu)
 	}
 }
 
-/* Round trips of one word between the two CPUs, ns each, per batch. */
+/*
+ * Round trips of one word between the two CPUs, ns each.  Like the rows'
+ * p50, a batch's figure is the median of its samples, so a preemption
+ * weighs no more here than there; a sample times `group` round trips (a
+ * cache-line round trip is too short to time alone).
+ */
 static int
-round_trips(bool sleep, int cpu_rx, long per_batch, struct bench_floor *f)
+round_trips(bool sleep, int cpu_rx, long per_batch, long group, struct bench_floor *f)
 {
 	struct shared_words *w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
 	                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	double v[BATCHES];
+	long nsamples = per_batch / group;
+	double v[BATCHES], *smp = malloc(sizeof(double) * (size_t)nsamples);
 	uint32_t seq = 0;
 	pid_t pid;
 	int b, st;
 
-	if (w == MAP_FAILED)
-		return -errno;
+	if (w == MAP_FAILED || smp == NULL) {
+		if (w != MAP_FAILED)
+			munmap(w, sizeof(*w));
+		free(smp);
+		return -ENOMEM;
+	}
 	memset(w, 0, sizeof(*w));
 	pid = fork();
 	if (pid < 0) {
 		int err = -errno;
 		munmap(w, sizeof(*w));
+		free(smp);
 		return err;
 	}
 	if (pid == 0)
 		echo_child(w, sleep, cpu_rx);
 	for (b = -1; b < BATCHES; b++) {
-		int64_t t0 = bench_now_ns();
-		long i;
-		for (i = 0; i < per_batch; i++) {
-			seq++;
-			atomic_store_explicit(&w->ping, seq, memory_order_release);
-			if (sleep)
-				(void)futex(&w->ping, FUTEX_WAKE, 1);
-			while (atomic_load_explicit(&w->pong, memory_order_acquire) != seq)
+		long k, i;
+		for (k = 0; k < nsamples; k++) {
+			int64_t t0 = bench_now_ns();
+			for (i = 0; i < group; i++) {
+				seq++;
+				atomic_store_explicit(&w->ping, seq, memory_order_release);
 				if (sleep)
-					(void)futex(&w->pong, FUTEX_WAIT, seq - 1);
+					(void)futex(&w->ping, FUTEX_WAKE, 1);
+				while (atomic_load_explicit(&w->pong, memory_order_acquire) != seq)
+					if (sleep)
+						(void)futex(&w->pong, FUTEX_WAIT, seq - 1);
+			}
+			smp[k] = (double)(bench_now_ns() - t0) / (double)group;
 		}
-		if (b >= 0) /* batch -1 warms up */
-			v[b] = (double)(bench_now_ns() - t0) / (double)per_batch;
+		if (b >= 0) { /* batch -1 warms up */
+			qsort(smp, (size_t)nsamples, sizeof(*smp), cmp_d);
+			v[b] = smp[nsamples / 2];
+		}
 	}
 	atomic_store(&w->stop, 1);
 	atomic_fetch_add(&w->ping, 1);
@@ -148,6 +164,7 @@ round_trips(bool sleep, int cpu_rx, long per_batch, struct bench_floor *f)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	munmap(w, sizeof(*w));
+	free(smp);
 	batch_figure(v, BATCHES, f, false);
 	return 0;
 }
@@ -215,14 +232,14 @@ bench_floors_measure(struct bench_floors *fl, const struct bench_opts *o,
 	memset(fl, 0, sizeof(*fl));
 	fl->measured = true;
 	if (env->cpu_rx >= 0 && env->cpu_rx != env->cpu_tx) {
-		(void)round_trips(false, env->cpu_rx, rt * 5, &fl->cacheline_ns);
-		(void)round_trips(true, env->cpu_rx, rt, &fl->futex_ns);
+		(void)round_trips(false, env->cpu_rx, rt * 5, 50, &fl->cacheline_ns);
+		(void)round_trips(true, env->cpu_rx, rt, 1, &fl->futex_ns);
 	} else if (o->pin == PIN_SAME && env->pinned) {
 		/* Both on one CPU: spinning would only wait for the scheduler. */
-		(void)round_trips(true, env->cpu_rx, rt, &fl->futex_ns);
+		(void)round_trips(true, env->cpu_rx, rt, 1, &fl->futex_ns);
 	} else {
-		(void)round_trips(false, -1, rt * 5, &fl->cacheline_ns);
-		(void)round_trips(true, -1, rt, &fl->futex_ns);
+		(void)round_trips(false, -1, rt * 5, 50, &fl->cacheline_ns);
+		(void)round_trips(true, -1, rt, 1, &fl->futex_ns);
 	}
 	syscall_floor(rt * 20, &fl->syscall_ns);
 	(void)memcpy_floor(64 << 10, o->quick ? 3000000 : 20000000, &fl->memcpy64k_mbs);
