@@ -33,22 +33,28 @@
 
 static const char usage_text[] =
 	"Measure every built ipcx transport between two processes, each beside\n"
-	"its bare mechanism: the same payload moved with plain system calls\n"
-	"(write/read on a pipe or FIFO, send/recv on sockets) and no ipcx.\n"
+	"its bare mechanism: the same payload moved with plain system calls and\n"
+	"no ipcx (write/read on a pipe or FIFO, send/recv on sockets, mq_send,\n"
+	"msgsnd, a ring in /dev/shm), beside this machine's floors (a cache line\n"
+	"and a futex bounced between the two CPUs, a system call, memcpy) and\n"
+	"the peer libraries built in (ZeroMQ, nng, iceoryx).\n"
 	"\n"
 	"The processes are pinned to two CPUs (sender on the first, receiver on\n"
 	"the second).  For each size, bare and ipcx run back to back several\n"
 	"times, in alternating order; each figure is the median of those\n"
 	"repetitions and each ratio ipcx/bare the median of the per-pair ratios,\n"
-	"shown with its spread [min-max].  Round trips give p50 and p99 latency,\n"
-	"a one-way stream MB/s and messages/s.  Every message is checked (its\n"
-	"sequence number, length and every byte); one mismatch fails the run.\n"
+	"shown with its spread [min-max].  Round trips give p50, p99, p99.9 and\n"
+	"max latency, a one-way stream MB/s and messages/s.  Every message is\n"
+	"checked (its sequence number, length and every byte); one mismatch\n"
+	"fails the run.  The output: a table a row per transport, each figure\n"
+	"also as a multiple of the floor it can at best reach, a verdict per\n"
+	"size and which one to use, then the details and notes.\n"
 	"\n"
 	"Options:\n"
 	"  --quick          fewer and shorter repetitions (make run; well under\n"
 	"                   a minute on two cores)\n"
-	"  --only LIST      only these rows: schemes, or SCHEME?VARIANT\n"
-	"                   (unix?type=dgram), comma-separated\n"
+	"  --only LIST      only these rows: schemes, SCHEME?VARIANT or peers\n"
+	"                   (unix?type=dgram, zmq), comma-separated\n"
 	"  --sizes LIST     message sizes, 16 to 16M, K/M suffixes\n"
 	"                   (default 64,4K,64K,1M)\n"
 	"  --reps N         paired repetitions per size (default 5, --quick 3)\n"
@@ -1330,7 +1336,8 @@ ipcx_bench_main(int argc, char **argv)
 	noisy_mark = o.markdown ? "\\*" : "*";
 	if (help) {
 		printf("Usage: %s [--quick] [--only LIST] [--sizes LIST] [--reps N] [--time MS]\n"
-		       "       [--count N] [--json FILE] [--no-pin | --same-core] [--timeout MS]\n\n%s",
+		       "       [--count N] [--json FILE] [--csv FILE] [--svg FILE]\n"
+		       "       [--no-pin | --same-core] [--timeout MS]\n\n%s",
 		       prog, usage_text);
 		return 0;
 	}
