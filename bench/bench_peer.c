@@ -184,8 +184,9 @@ bench_peer_main(int argc, char **argv)
 			                                     addr != NULL ? addr : "", p.cap,
 			                                     &p.link[LINK_BARE].bst, why, sizeof(why));
 			if (err < 0) {
-				snprintf(m.text, sizeof(m.text), "%s: %s%s%s", p.link[LINK_BARE].bare->calls,
-				         strerror(-err), why[0] ? ": " : "", why);
+				bench_text(m.text, sizeof(m.text), "%s: %s%s%s",
+				           p.link[LINK_BARE].bare->calls, strerror(-err),
+				           why[0] ? ": " : "", why);
 				m.op = CTL_FAILED;
 				(void)ctl_send(p.ctl, &m);
 				goto out;
