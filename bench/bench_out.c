@@ -464,14 +464,15 @@ bench_summary(const struct bench_result *res, char *out, size_t len)
 		    NICE(sfig(&ss[q], small)->p50_us), NICE(r >= 1 ? r : 1 / r), r >= 1 ? "slower" : "faster",
 		    ss[a].name);
 	}
-	for (j = 0; j < n; j++) {
+	for (j = 0, e = 0; j < n; j++) {
 		int k, skipped = 0;
 		for (k = 0; k < ss[j].r->ncells; k++)
 			skipped += ss[j].r->cells[k].state[ss[j].k] == CELL_SKIP;
 		if (skipped > 0 && skipped < ss[j].r->ncells && ss[j].kind == SERIES_IPCX)
-			ADD("%s %s could not carry every size here (see the notes)",
-			    strstr(out, "could not carry") ? ";" : ".", ss[j].name);
+			ADD("%s%s", e++ ? ", " : ". Not every size fitted ", ss[j].name);
 	}
+	if (e > 0)
+		ADD(" on this system (the notes say which limit to raise)");
 	(void)best(ss, n, small, 0, w_any);
 	ADD(".");
 }
