@@ -26,15 +26,15 @@
 #define NOMEM_INJECTION 1
 #endif
 
+/* The allocation (counted from arming) that fails; -1: none. */
+static _Atomic long fail_at = -1;
+static _Atomic long allocs;
+
 #if NOMEM_INJECTION
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
-
-/* The allocation (counted from arming) that fails; -1: none. */
-static _Atomic long fail_at = -1;
-static _Atomic long allocs;
 
 static bool
 nomem_now(void)
