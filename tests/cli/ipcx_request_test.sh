@@ -56,9 +56,9 @@ expect 4 "$IPCX" request unix:nobody.sock hi 2> nobody.err
 grep -q '^ipcx: request: unix:nobody.sock: no such channel; is a server running?' nobody.err ||
 	fail "no server: $(cat nobody.err)"
 expect 3 "$IPCX" request unix:nobody.sock hi --wait -t 300 2> /dev/null
-bg "$IPCX" request unix:later.sock "eventually" --wait -t 60000 > later.out
+bg "$IPCX" request unix:later.sock "eventually" --wait -t 60000 -v > later.out 2> later.wait
 Q=$BG
-sleep 0.2
+wait_log later.wait 'waiting for unix:later.sock to appear'
 bg "$IPCX" listen unix:later.sock --echo > /dev/null 2> later.err
 reap "$Q" 0
 [ "$(cat later.out)" = eventually ] || fail "--wait reply: $(cat later.out)"

@@ -13,7 +13,8 @@
 #include "cli.h"
 
 static const char request_help[] =
-	"Usage: ipcx request URI MESSAGE [-t MS] [--wait] [--format text|hex|json|raw]\n"
+	"Usage: ipcx request URI MESSAGE [-t MS] [--wait] [-v]\n"
+	"                        [--format text|hex|json|raw]\n"
 	"\n"
 	"Send MESSAGE and print the one reply.  URI must be two-way: unix:, tcp:\n"
 	"(which connect to a server) or pipe:RFD,WFD.  Put -- before a MESSAGE\n"
@@ -22,6 +23,8 @@ static const char request_help[] =
 	"  -t, --timeout MS  give up after MS milliseconds for the whole exchange\n"
 	"      --wait        wait (within -t) for the server to appear\n"
 	"  -f, --format F    text (default), hex, json or raw, as for `ipcx recv`\n"
+	"  -v, --verbose     what is opened and each message's size, with\n"
+	"                    timestamps, on standard error\n"
 	"  -h, --help        this help\n"
 	"\n"
 	"Exit status: 0 a reply was printed; 1 failure (e.g. the server hung up\n"
@@ -55,11 +58,15 @@ request_run(const struct cli_uri *u, const char *msg, enum cli_format fmt,
 		if (cli_deadline_passed(dl))
 			goto deadline;
 		rc = ipcx_send(ch, msg, strlen(msg), cli_deadline_left(dl));
-		if (rc == 0)
+		if (rc == 0) {
+			cli_log("request: %zu bytes sent", strlen(msg));
 			break;
+		}
 		if (rc == -ECANCELED)
 			continue;
-		if ((rc == -ETIMEDOUT || rc == -EAGAIN) && dl->set)
+		/* -EPIPE past the deadline: it broke the started frame. */
+		if ((rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EPIPE) && dl->set &&
+		    (rc != -EPIPE || cli_deadline_passed(dl)))
 			goto deadline;
 		cli_error("request", u->text, rc, ch, "request not sent");
 		status = cli_status(rc);
@@ -71,8 +78,10 @@ request_run(const struct cli_uri *u, const char *msg, enum cli_format fmt,
 			goto out;
 		}
 		r = ipcx_recv_info(ch, b.data, b.cap, &info, cli_deadline_left(dl));
-		if (r >= 0)
+		if (r >= 0) {
+			cli_log("reply: %zd bytes", r);
 			break;
+		}
 		if (r == -ECANCELED)
 			continue;
 		if (r == -EMSGSIZE && cli_buf_grow(&b) == 0)
@@ -84,8 +93,7 @@ request_run(const struct cli_uri *u, const char *msg, enum cli_format fmt,
 			goto out;
 		}
 		cli_error("request", u->text, (int)r, ch, "%s",
-		          cli_hint("request", u->text, (int)r) ? cli_hint("request", u->text, (int)r)
-		                                              : "");
+		          cli_hint("request", u, (int)r) ? cli_hint("request", u, (int)r) : "");
 		status = cli_status((int)r);
 		goto out;
 	}
@@ -116,6 +124,7 @@ cli_request_main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -127,7 +136,7 @@ cli_request_main(int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:f:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (cli_parse_long(optarg, 86400000L * 365, &ms) < 0)
@@ -135,6 +144,9 @@ cli_request_main(int argc, char **argv)
 			break;
 		case 'w':
 			wait = true;
+			break;
+		case 'v':
+			cli_verbose = true;
 			break;
 		case 'f':
 			if (cli_parse_format(optarg, &fmt) < 0)
@@ -158,10 +170,13 @@ cli_request_main(int argc, char **argv)
 	rc = cli_uri_parse("request", argv[optind], &u);
 	if (rc != 0)
 		return rc;
-	if (!u.two_way)
-		return cli_usage("request", "%s: a %s: channel is one-way; request needs unix:, "
-		                            "tcp: or pipe:RFD,WFD",
-		                 u.text, u.scheme);
+	if (u.built && !(u.caps & IPCX_SCHEME_BIDIR)) {
+		char with[256];
+		return cli_usage("request", "%s: a %s: channel is one-way; request needs one whose "
+		                            "ends both send and receive (%s)",
+		                 u.text, u.scheme,
+		                 cli_schemes_with(IPCX_SCHEME_BIDIR, with, sizeof(with)));
+	}
 	cli_deadline_start(&dl, ms);
 	return request_run(&u, argv[optind + 1], fmt, &dl, wait);
 }

@@ -14,7 +14,7 @@
 #include "cli.h"
 
 static const char stat_help[] =
-	"Usage: ipcx stat URI [--json] [-t MS]\n"
+	"Usage: ipcx stat URI [--json] [-t MS] [-v]\n"
 	"\n"
 	"Describe a channel: scheme, canonical URI, role, permission mode, largest\n"
 	"message, queued messages or bytes, owner, and for a connected socket the\n"
@@ -22,6 +22,7 @@ static const char stat_help[] =
 	"\n"
 	"  -j, --json        one JSON object instead of `key: value` lines\n"
 	"  -t, --timeout MS  bound the connect (status 3)\n"
+	"  -v, --verbose     what is opened, with a timestamp, on standard error\n"
 	"  -h, --help        this help\n"
 	"\n"
 	"Exit status: 0; 1 failure; 2 usage error; 3 the -t deadline passed;\n"
@@ -111,6 +112,7 @@ cli_stat_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -123,10 +125,13 @@ cli_stat_main(int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jt:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'v':
+			cli_verbose = true;
 			break;
 		case 't':
 			if (cli_parse_long(optarg, 86400000L * 365, &ms) < 0)
