@@ -338,6 +338,58 @@ IPCX_API int ipcx_scheme_info(const char *scheme, struct ipcx_scheme_info *info)
  */
 IPCX_API int ipcx_flush(ipcx_chan *ch, int timeout_ms);
 
+/*
+ * The registry: one entry per named object ipcx created for this user
+ * (DESIGN.md), and who still uses it - what `ipcx ls`, `ipcx rm --stale` and
+ * `ipcx stat` show.  Read-only except ipcx_unlink_stale.
+ */
+struct ipcx_object {
+	char uri[IPCX_URI_MAX];  /* canonical URI */
+	char scheme[16];
+	pid_t creator_pid;
+	uint64_t creator_start;  /* the creator's start time: clock ticks after boot
+	                          * (field 22 of /proc/PID/stat) */
+	int creator_alive;       /* 1 running; 0 provably gone (a reused pid is gone);
+	                          * -1 cannot be told (no /proc) */
+	uid_t uid;               /* the creator's user */
+	int kept;                /* stays until removed (ipcx create, file:, IPCX_KEEP) */
+	int64_t created;         /* seconds since the epoch */
+	int holders;             /* handles that have it open now, each holding a lock
+	                          * on the entry (the creator's included); -1 unknown */
+	int in_use;              /* 1: some handle holds it; 0: none */
+	int stale;               /* not kept, creator gone, no handle: ipcx_unlink_stale
+	                          * would remove it */
+	uint32_t reserved[16];
+};
+
+typedef int (*ipcx_object_fn)(const struct ipcx_object *obj, void *arg);
+
+/*
+ * ipcx_objects - call fn for each object in the registry, in no fixed order.
+ * An entry being written while the walk reads it may be skipped.  fn
+ * returning non-zero ends the walk with that value.  Returns 0, fn's value,
+ * or -errno when the registry is unusable (-ENOTDIR, -EPERM: not a private
+ * directory; ipcx_errmsg(NULL) names it).  No registry yet: no objects, 0.
+ */
+IPCX_API int ipcx_objects(ipcx_object_fn fn, void *arg);
+
+/*
+ * ipcx_object - the registry's entry for uri, written as for ipcx_create
+ * (it is canonicalised: a relative path is resolved).  Opens nothing of the
+ * object, and takes no lock.  Returns 0, -ENOENT (no entry: not made by
+ * ipcx, by another user, or already removed), -EINVAL (bad URI).
+ */
+IPCX_API int ipcx_object(const char *uri, struct ipcx_object *obj);
+
+/*
+ * ipcx_unlink_stale - remove uri's object and its entry, only while holding
+ * the entry's exclusive lock and only if it is stale then: not kept, its
+ * creator provably gone, no handle holding it.  Returns 0 (removed; an
+ * object already gone counts), -EBUSY (not stale: ipcx_errmsg(NULL) says
+ * why), -ENOENT (no entry), -EINVAL, or what removing the object said.
+ */
+IPCX_API int ipcx_unlink_stale(const char *uri);
+
 /* ipcx_version - the library's version string, e.g. "0.1.0". */
 IPCX_API const char *ipcx_version(void);
 

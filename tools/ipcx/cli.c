@@ -135,7 +135,10 @@ cli_hint(const char *verb, const struct cli_uri *u, int err)
 	case EADDRINUSE:
 		return "another server listens there; stop it or pick another address";
 	case EEXIST:
-		return "use --exist-ok to accept it, or remove it with `ipcx rm`";
+		/* Only create has --exist-ok, and it asks what is there itself;
+		 * a server refuses what is not its own kind of object. */
+		return "it is not a channel this command can use, and ipcx will not touch it: "
+		       "remove it yourself or pick another address";
 	case ENOTSUP:
 		if (!u->built)
 			snprintf(buf, sizeof(buf), "the %s: transport is not built yet in ipcx %s",
@@ -222,13 +225,51 @@ cli_query_has(const char *query, const char *key, const char *value)
 	return false;
 }
 
+/*
+ * "?type=seqpacket,mode=0666": socat joins options with ','; a URI joins
+ * keys with '&'.  The fixed URI, if a ',' before a "key=" is the cause.
+ */
+static const char *
+uri_comma_fix(const char *text, char *out, size_t outlen)
+{
+	const char *q = strchr(text, '?'), *p;
+	bool fixed = false;
+	size_t o = 0;
+
+	if (q == NULL || strlen(text) >= outlen)
+		return NULL;
+	for (p = text; *p && o + 1 < outlen; p++) {
+		if (p > q && *p == ',') {
+			size_t k = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_");
+			if (k > 0 && p[1 + k] == '=') {
+				out[o++] = '&';
+				fixed = true;
+				continue;
+			}
+		}
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+	return fixed && ipcx_uri_check(out) == 0 ? out : NULL;
+}
+
 static int
 uri_bad(const char *verb, const char *text, const char *why)
 {
+	char fixed[IPCX_URI_MAX], word[IPCX_URI_MAX * 2 + 8];
+	char why_copy[512];
+
 	/* A URI too long to be one is not echoed back whole. */
 	if (strnlen(text, IPCX_URI_MAX + 1) > IPCX_URI_MAX)
 		text = "(URI)";
-	fprintf(stderr, "ipcx: %s: %s: %s\nTry 'ipcx %s --help'.\n", verb, text, why, verb);
+	snprintf(why_copy, sizeof(why_copy), "%s", why); /* the check below resets it */
+	if (uri_comma_fix(text, fixed, sizeof(fixed)) != NULL)
+		fprintf(stderr, "ipcx: %s: %s: %s; keys are joined with '&', quoted for the shell: "
+		                "%s\nTry 'ipcx %s --help'.\n",
+		        verb, text, why_copy, cli_shell_word(fixed, word, sizeof(word)), verb);
+	else
+		fprintf(stderr, "ipcx: %s: %s: %s\nTry 'ipcx %s --help'.\n", verb, text, why_copy,
+		        verb);
 	return CLI_USAGE;
 }
 
@@ -672,6 +713,45 @@ cli_join(const struct cli_uri *u, const struct cli_deadline *dl, bool wait,
 	return rc;
 }
 
+/*
+ * -EPROTOTYPE: the server's socket is another variant (type=seqpacket where
+ * the client said stream).  Try each variant the descriptor lists that the
+ * URI does not already choose, and name the one the server answers.
+ */
+static const char *
+cli_variant_hint(const char *verb, const struct cli_uri *u)
+{
+	static char buf[IPCX_URI_MAX * 2 + 200];
+	struct ipcx_scheme_info info;
+	const char *const *v;
+	size_t n = strlen(u->text) + 64;
+	char *probe;
+
+	if (ipcx_scheme_info(u->scheme, &info) < 0 || (probe = malloc(n)) == NULL)
+		return NULL;
+	for (v = info.variants; *v != NULL; v++) {
+		const char *eq = strchr(*v, '=');
+		char key[32], word[IPCX_URI_MAX * 2 + 8];
+		ipcx_chan *ch;
+
+		if (eq == NULL || (size_t)(eq - *v) >= sizeof(key))
+			continue;
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - *v), *v);
+		if (u->has_query && cli_query_has(strchr(u->text, '?'), key, NULL))
+			break; /* the user chose one; the server has another */
+		snprintf(probe, n, "%s%c%s", u->text, u->has_query ? '&' : '?', *v);
+		if (ipcx_uri_check(probe) < 0 || ipcx_join(&ch, probe, 0) < 0)
+			continue;
+		ipcx_close(ch);
+		snprintf(buf, sizeof(buf), "the server there is %s: use `ipcx %s %s`", *v, verb,
+		         cli_shell_word(probe, word, sizeof(word)));
+		free(probe);
+		return buf;
+	}
+	free(probe);
+	return "the server there uses another type= of socket";
+}
+
 int
 cli_open_failed(const char *verb, const struct cli_uri *u, const struct cli_deadline *dl,
                 int err)
@@ -690,7 +770,7 @@ cli_open_failed(const char *verb, const struct cli_uri *u, const struct cli_dead
 		cli_say(verb, u->text, "%s", detail);
 		return CLI_FAIL;
 	}
-	hint = cli_hint(verb, u, err);
+	hint = err == -EPROTOTYPE ? cli_variant_hint(verb, u) : cli_hint(verb, u, err);
 	if (detail[0] != '\0')
 		fprintf(stderr, "ipcx: %s: %s: %s (%s)%s%s\n", verb, u->text, ipcx_strerror(err),
 		        detail, hint != NULL ? "; " : "", hint != NULL ? hint : "");

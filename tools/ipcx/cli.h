@@ -46,6 +46,8 @@ int cli_request_main(int argc, char **argv);
 int cli_create_main(int argc, char **argv);
 int cli_rm_main(int argc, char **argv);
 int cli_stat_main(int argc, char **argv);
+int cli_relay_main(int argc, char **argv);
+int cli_ls_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
 extern const bool cli_bench_built; /* cmd_bench.c: the engine is linked in */
 
@@ -238,6 +240,9 @@ int cli_decode(enum cli_format fmt, const uint8_t *line, size_t len, uint8_t *ou
  * standard output is gone, or another negative errno. */
 int cli_emit(enum cli_format fmt, const void *buf, size_t len,
              const struct ipcx_msg_info *info);
+/* s as a JSON string: quotes, backslashes and control bytes escaped. */
+void cli_json_string(FILE *f, const char *s);
+
 /* Write all of buf to fd, retrying EINTR and short writes. */
 int cli_write_all(int fd, const void *buf, size_t len);
 
@@ -288,6 +293,7 @@ struct cli_serve {
 	const char *exec;   /* --exec CMD: run per connection; count = connections */
 	enum cli_format exec_fmt; /* what CMD reads and writes */
 	long idle_ms;       /* end with 0 after this long without a message; -1: never */
+	bool timed_run;     /* listen: -t without -n is how long to serve: status 0 */
 	struct cli_deadline dl;
 };
 

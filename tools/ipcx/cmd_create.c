@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -37,19 +38,64 @@ static const char create_help[] =
 	"created this way.\n";
 
 static const char rm_help[] =
-	"Usage: ipcx rm URI...\n"
-	"       ipcx rm --stale\n"
+	"Usage: ipcx rm URI... [--force] [-v]\n"
+	"       ipcx rm --stale [-v]\n"
 	"\n"
 	"Remove named channels (fifo:, a unix: socket file, ...) and their registry\n"
-	"entries.  A server's socket is removed by the server itself when it ends.\n"
-	"A channel with nothing to remove (a pipe, a tcp: port, an abstract unix:\n"
-	"socket: they end with the process that holds them) is a usage error.\n"
-	"--stale (remove what no live process uses) is not built yet.\n"
+	"entries.  A channel that processes still hold open is not removed: the\n"
+	"command says how many hold it; --force removes it anyway (they keep what\n"
+	"they have open, and no one else can find it).  A server's socket is\n"
+	"removed by the server itself when it ends.  A channel with nothing to\n"
+	"remove (a pipe, a tcp: port, an abstract unix: socket: they end with the\n"
+	"process that holds them) is a usage error.\n"
 	"\n"
-	"  -v, --verbose   say what was removed, with a timestamp, on standard error\n"
+	"  -s, --stale     remove every stale object in the registry - not kept,\n"
+	"                  its creator gone (pid and start time), no process\n"
+	"                  holding it - each while holding its entry's exclusive\n"
+	"                  lock, and print each URI removed (`ipcx ls --stale`\n"
+	"                  lists them); what `ipcx create` made is kept, never stale\n"
+	"  -f, --force     remove a channel even while processes hold it\n"
+	"  -v, --verbose   say what was removed or kept, with a timestamp, on\n"
+	"                  standard error\n"
 	"  -h, --help      this help\n"
 	"\n"
-	"Exit status: 0 removed; 1 failure; 2 usage error; 4 no such channel.\n";
+	"Exit status: 0 removed (with --stale: whatever was stale); 1 failure (e.g.\n"
+	"held by a process); 2 usage error; 4 no such channel.\n";
+
+/*
+ * Something is already at u.  Joining tells which: an ipcx channel of this
+ * kind (joining a named object opens nothing of it), or something else,
+ * which the library names and ipcx will not touch.
+ */
+static int
+create_exists(const struct cli_uri *u, bool exist_ok)
+{
+	char word[IPCX_URI_MAX * 2 + 8];
+	ipcx_chan *ch;
+	int rc = ipcx_join(&ch, u->text, 0);
+
+	if (rc == 0) {
+		ipcx_close(ch);
+		if (!exist_ok) {
+			cli_error("create", u->text, -EEXIST, NULL,
+			          "use --exist-ok to accept it, or remove it with `ipcx rm %s`",
+			          cli_shell_word(u->text, word, sizeof(word)));
+			return CLI_FAIL;
+		}
+		cli_say("create", u->text, "a %s: channel is there that this user may not adopt "
+		                           "(another owner, another geometry, or a live process "
+		                           "holds it)",
+		        u->scheme);
+		return CLI_FAIL;
+	}
+	if (ipcx_errmsg(NULL)[0] != '\0')
+		cli_say("create", u->text, "%s; ipcx will not touch it", ipcx_errmsg(NULL));
+	else
+		cli_say("create", u->text, "something that is not a %s: channel is there; ipcx "
+		                           "will not touch it",
+		        u->scheme);
+	return CLI_FAIL;
+}
 
 int
 cli_create_main(int argc, char **argv)
@@ -100,18 +146,12 @@ cli_create_main(int argc, char **argv)
 		                 u.text, u.scheme);
 	}
 	rc = ipcx_create(&ch, u.text, IPCX_KEEP | (exist_ok ? 0u : IPCX_EXCL));
-	if (rc == -EEXIST && !exist_ok) {
-		char word[IPCX_URI_MAX * 2 + 8];
-		cli_error("create", u.text, rc, NULL, "use --exist-ok to accept it, or remove "
-		                                      "it with `ipcx rm %s`",
-		          cli_shell_word(u.text, word, sizeof(word)));
-		return CLI_FAIL;
-	}
-	if (rc == -EEXIST) {
-		/* Without IPCX_EXCL the library adopts a leftover of the same
-		 * kind; -EEXIST then means something else is in the way. */
-		cli_error("create", u.text, rc, NULL,
-		          "it is not a %s: channel this user can adopt", u.scheme);
+	if (rc == -EEXIST)
+		return create_exists(&u, exist_ok);
+	if (rc == -ENOENT) {
+		/* Not "no such channel": what is missing is where it goes. */
+		cli_say("create", u.text, "cannot be made there: a directory on its path does not "
+		                          "exist");
 		return CLI_FAIL;
 	}
 	if (rc < 0)
@@ -140,23 +180,123 @@ rm_nothing(const struct cli_uri *u)
 	                 u->text, u->scheme);
 }
 
+struct rm_stale {
+	char **uris;
+	size_t n, cap;
+	int err;
+};
+
+static int
+rm_collect(const struct ipcx_object *obj, void *arg)
+{
+	struct rm_stale *st = arg;
+	char *u;
+
+	if (!obj->stale)
+		return 0;
+	if (st->n == st->cap) {
+		size_t ncap = st->cap ? st->cap * 2 : 16;
+		char **p = realloc(st->uris, ncap * sizeof(*p));
+		if (p == NULL)
+			goto nomem;
+		st->uris = p;
+		st->cap = ncap;
+	}
+	u = strdup(obj->uri);
+	if (u == NULL)
+		goto nomem;
+	st->uris[st->n++] = u;
+	return 0;
+nomem:
+	st->err = -ENOMEM;
+	return 1;
+}
+
+/* rm --stale: what was stale when listed, removed if it still is under the
+ * entry's exclusive lock (the library decides, holding it). */
+static int
+rm_stale(void)
+{
+	struct rm_stale st = { 0 };
+	int rc, status = CLI_OK;
+	size_t i;
+
+	rc = ipcx_objects(rm_collect, &st);
+	if (rc < 0 || st.err < 0) {
+		rc = rc < 0 ? rc : st.err;
+		cli_say("rm", NULL, "cannot read the registry: %s%s%s%s", ipcx_strerror(rc),
+		        ipcx_errmsg(NULL)[0] ? " (" : "", ipcx_errmsg(NULL),
+		        ipcx_errmsg(NULL)[0] ? ")" : "");
+		status = CLI_FAIL;
+		goto out;
+	}
+	for (i = 0; i < st.n; i++) {
+		rc = ipcx_unlink_stale(st.uris[i]);
+		if (rc == 0) {
+			printf("%s\n", st.uris[i]);
+			cli_log("removed %s (stale)", st.uris[i]);
+		} else if (rc == -EBUSY || rc == -ENOENT) {
+			/* Taken up again, or removed, since it was listed. */
+			cli_log("kept %s: %s", st.uris[i],
+			        rc == -ENOENT ? "already gone" : ipcx_errmsg(NULL));
+		} else {
+			cli_error("rm", st.uris[i], rc, NULL, "%s", ipcx_errmsg(NULL));
+			status = CLI_FAIL;
+		}
+	}
+out:
+	for (i = 0; i < st.n; i++)
+		free(st.uris[i]);
+	free(st.uris);
+	if (fflush(stdout) != 0 && status == CLI_OK)
+		status = errno == EPIPE ? CLI_STDOUT_GONE : CLI_FAIL;
+	return status;
+}
+
+/* A channel that processes hold open is not removed without --force. */
+static bool
+rm_held(const struct cli_uri *u)
+{
+	struct ipcx_object obj;
+	char who[128] = "";
+
+	if (ipcx_object(u->text, &obj) < 0 || !obj.in_use)
+		return false;
+	if (obj.creator_alive > 0)
+		snprintf(who, sizeof(who), "; its creator, pid %ld, is running",
+		         (long)obj.creator_pid);
+	if (obj.holders > 0)
+		cli_say("rm", u->text, "in use: %d %s %s it open%s; --force removes it anyway",
+		        obj.holders, obj.holders == 1 ? "process" : "processes",
+		        obj.holders == 1 ? "holds" : "hold", who);
+	else
+		cli_say("rm", u->text, "in use: a process holds it open%s; --force removes it "
+		                       "anyway",
+		        who);
+	return true;
+}
+
 int
 cli_rm_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "stale", no_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool stale = false;
+	bool stale = false, force = false;
 	int c, i, rc, status = CLI_OK;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":sfvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			stale = true;
+			break;
+		case 'f':
+			force = true;
 			break;
 		case 'v':
 			cli_verbose = true;
@@ -171,8 +311,10 @@ cli_rm_main(int argc, char **argv)
 	if (stale) {
 		if (optind < argc)
 			return cli_usage("rm", "--stale takes no URI");
-		fprintf(stderr, "ipcx: rm: --stale is not built yet in ipcx %s\n", ipcx_version());
-		return CLI_FAIL;
+		if (force)
+			return cli_usage("rm", "--stale removes only what nobody holds; --force is "
+			                       "for a URI");
+		return rm_stale();
 	}
 	if (optind >= argc)
 		return cli_usage("rm", "missing URI");
@@ -192,6 +334,10 @@ cli_rm_main(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		struct cli_uri u;
 		(void)cli_uri_parse("rm", argv[i], &u);
+		if (!force && rm_held(&u)) {
+			status = status == CLI_OK ? CLI_FAIL : status;
+			continue;
+		}
 		rc = ipcx_unlink(u.text);
 		if (rc == 0) {
 			cli_log("removed %s", u.text);
@@ -204,7 +350,10 @@ cli_rm_main(int argc, char **argv)
 		/* The URI passed the check: -EINVAL is what is at the path (not
 		 * a FIFO), which the library names. */
 		if (rc == -EINVAL && ipcx_errmsg(NULL)[0] != '\0')
-			cli_say("rm", u.text, "%s", ipcx_errmsg(NULL));
+			cli_say("rm", u.text, "%s; ipcx will not remove it", ipcx_errmsg(NULL));
+		else if (rc == -ENOTSOCK)
+			cli_say("rm", u.text, "what is there is not a socket; ipcx will not remove "
+			                      "it");
 		else if (rc == -ENOENT)
 			cli_error("rm", u.text, rc, NULL, NULL);
 		else

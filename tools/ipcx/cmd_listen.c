@@ -67,7 +67,8 @@ static const char listen_help[] =
 	"                    its output ends the connection.  CMD finds the peer in\n"
 	"                    IPCX_PEER, IPCX_PEER_PID and IPCX_PEER_UID where known\n"
 	"  -n, --count N     stop after N messages (with --exec: N connections)\n"
-	"  -t, --timeout MS  end after MS milliseconds (status 3)\n"
+	"  -t, --timeout MS  serve for MS milliseconds, then end (status 0; 3 when\n"
+	"                    -n COUNT was given and not reached)\n"
 	"  -i, --idle MS     end with status 0 once no message has come for MS\n"
 	"  -f, --format F    text (default), hex, json or raw, as for `ipcx recv`;\n"
 	"                    with --exec, what CMD reads and writes\n"
@@ -77,10 +78,10 @@ static const char listen_help[] =
 	"                    status, with timestamps, on standard error\n"
 	"  -h, --help        this help\n"
 	"\n"
-	"Exit status: 0 after COUNT messages (or connections), or --idle; 1 failure\n"
-	"(e.g. another server holds the address); 2 usage error, or a URI that is\n"
-	"not a socket; 3 the -t deadline passed; 128+N ended by signal N; 141\n"
-	"standard output was closed.\n";
+	"Exit status: 0 after COUNT messages (or connections), -t MS or --idle;\n"
+	"1 failure (e.g. another server holds the address); 2 usage error, or a\n"
+	"URI that is not a socket; 3 the -t deadline passed before COUNT; 128+N\n"
+	"ended by signal N; 141 standard output was closed.\n";
 
 struct serve_conn {
 	ipcx_chan *ch;      /* NULL once the connection is closed */
@@ -99,6 +100,8 @@ struct serve_conn {
 
 struct serve_state {
 	const struct cli_serve *o;
+	const char *where;  /* the address as announced (the port tcp:HOST:0 got) */
+	char where_buf[IPCX_URI_MAX];
 	ipcx_chan *lst;
 	bool listening;  /* stream/seqpacket/tcp listener; false: a dgram socket */
 	struct serve_conn *conns;
@@ -113,6 +116,30 @@ struct serve_state {
 	bool done;
 	int status;
 };
+
+/*
+ * A connection failed: "ipcx: VERB: WHERE: connection N from PEER: what
+ * happened; TAIL".  The library's sentence, when it has one, says what
+ * happened better than the code's (a peer that closed mid-message is not
+ * a framing mismatch); the framing hint is for the code alone.
+ */
+static void
+conn_error(const struct serve_state *s, unsigned long id, ipcx_chan *ch, int err,
+           const char *tail)
+{
+	const char *detail = ch != NULL ? ipcx_errmsg(ch) : "";
+	char peer[160] = "", who[200] = "";
+
+	if (ch != NULL)
+		cli_peer_text(ch, peer, sizeof(peer));
+	if (id > 0)
+		snprintf(who, sizeof(who), "connection %lu%s: ", id, peer);
+	if (detail[0] != '\0')
+		cli_say(s->o->verb, s->where, "%s%s; %s", who, detail, tail);
+	else
+		cli_say(s->o->verb, s->where, "%s%s; %s%s", who, ipcx_strerror(err), tail,
+		        err == -EPROTO ? "; both ends must use the same framing=" : "");
+}
 
 static void
 serve_end(struct serve_state *s, int status)
@@ -507,7 +534,7 @@ serve_accepting(const struct serve_state *s)
 static void
 serve_accept(struct serve_state *s)
 {
-	const char *verb = s->o->verb, *uri = s->o->uri->text;
+	const char *verb = s->o->verb, *uri = s->where;
 
 	while (serve_accepting(s)) {
 		struct serve_conn *c;
@@ -573,7 +600,8 @@ serve_echo(struct serve_state *s, ipcx_chan *c, size_t len)
 	}
 	if (rc == -EPIPE || rc == -ENOTCONN)
 		return false; /* the client left without waiting for its echo */
-	cli_error(s->o->verb, s->o->uri->text, rc, c, "echo not sent; client dropped");
+	cli_say(s->o->verb, s->where, "echo not sent: %s; client dropped",
+	        ipcx_errmsg(c)[0] ? ipcx_errmsg(c) : ipcx_strerror(rc));
 	return false;
 }
 
@@ -615,7 +643,6 @@ serve_message(struct serve_state *s, struct serve_conn *c, ipcx_chan *ch, size_t
 static bool
 serve_drain(struct serve_state *s, struct serve_conn *c, ipcx_chan *ch, bool *pending)
 {
-	const char *verb = s->o->verb, *uri = s->o->uri->text;
 	unsigned long id = c != NULL ? c->id : 0;
 	struct ipcx_msg_info info;
 	int k;
@@ -659,19 +686,15 @@ serve_drain(struct serve_state *s, struct serve_conn *c, ipcx_chan *ch, bool *pe
 				k--;
 				continue;
 			}
-			cli_error(verb, uri, (int)r, ch, "message dropped");
+			conn_error(s, id, ch, (int)r, "message dropped");
 			continue;
 		case IPCX_EOF:
 			if (c != NULL)
 				cli_log("connection %lu closed by the peer after %ld messages", id,
 				        c->msgs);
 			return c == NULL; /* the dgram socket itself never ends */
-		case -EPROTO:
-			cli_error(verb, uri, (int)r, ch,
-			          "connection dropped; both ends must use the same framing=");
-			return c == NULL;
 		default:
-			cli_error(verb, uri, (int)r, ch, "connection dropped");
+			conn_error(s, id, ch, (int)r, "connection dropped");
 			return c == NULL;
 		}
 	}
@@ -776,7 +799,8 @@ serve_loop(struct serve_state *s)
 				cli_say(s->o->verb, s->o->uri->text,
 				        "the -t deadline passed after %ld of %ld %s", s->got,
 				        s->o->count, s->o->exec != NULL ? "connections" : "messages");
-			serve_end(s, CLI_DEADLINE);
+			/* listen -t without -n serves for that long: done. */
+			serve_end(s, s->o->timed_run && s->o->count < 0 ? CLI_OK : CLI_DEADLINE);
 			break;
 		}
 		if (cli_deadline_passed(&s->idle)) {
@@ -864,6 +888,11 @@ cli_serve(const struct cli_serve *o)
 	if (rc < 0)
 		return cli_open_failed(o->verb, o->uri, &o->dl, rc);
 	s.listening = ipcx_stat(s.lst, &st) == 0 && st.listening;
+	s.where = o->uri->text;
+	if (ipcx_stat(s.lst, &st) == 0 && st.uri[0] != '\0') {
+		snprintf(s.where_buf, sizeof(s.where_buf), "%s", st.uri);
+		s.where = s.where_buf;
+	}
 	if (o->exec != NULL && !s.listening) {
 		ipcx_close(s.lst);
 		return cli_usage(o->verb, "%s: --exec runs a command per connection, and this "
@@ -981,6 +1010,7 @@ cli_listen_main(int argc, char **argv)
 	}
 	/* The bytes of framing=raw pass as they are, unless told otherwise. */
 	o.exec_fmt = fmt_set ? o.fmt : u.raw ? CLI_FMT_RAW : CLI_FMT_TEXT;
+	o.timed_run = true;
 	o.uri = &u;
 	cli_deadline_start(&o.dl, ms);
 	return cli_serve(&o);

@@ -23,12 +23,14 @@ static const struct cli_verb verbs[] = {
 	  "serve a socket: accept any number of clients, print, echo, or run CMD per "
 	  "connection" },
 	{ "request", cli_request_main, "URI MESSAGE", "send one message and print the one reply" },
-	{ "relay", NULL, "URI_A URI_B", "pump messages from A to B (and back)" },
+	{ "relay", cli_relay_main, "URI_A URI_B [--reconnect]",
+	  "pump messages from A to B (and back, for two-way transports)" },
 	{ "create", cli_create_main, "URI [--exist-ok]",
 	  "make a named channel that outlives the command" },
-	{ "rm", cli_rm_main, "URI... | ipcx rm --stale", "remove a named channel" },
+	{ "rm", cli_rm_main, "URI... [--force] | ipcx rm --stale",
+	  "remove named channels, or every stale one" },
 	{ "stat", cli_stat_main, "URI [--json]", "capacity, queued messages, owner, peers" },
-	{ "ls", NULL, "[--all] [--stale] [--json]", "list the channels ipcx created" },
+	{ "ls", cli_ls_main, "[--stale] [--json] [-o COLUMNS]", "list the channels ipcx created" },
 	{ "dump", NULL, "URI", "show the bytes of a shared-memory segment" },
 	{ "bench", cli_bench_main, "[...]", "latency and throughput of every transport" },
 };

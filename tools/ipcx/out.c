@@ -272,3 +272,21 @@ cli_emit(enum cli_format fmt, const void *buf, size_t len, const struct ipcx_msg
 	cli_bytes_fini(&b);
 	return rc;
 }
+
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+void
+cli_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
