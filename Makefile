@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 
-.PHONY: all build run test test-asan test-tsan test-clang fuzz install clean
+.PHONY: all build run test test-asan test-tsan test-clang fuzz stress install clean
 
 all: build
 
@@ -33,7 +33,7 @@ test-asan:
 # The tests whose programs run threads against one channel (ipcx_wake from
 # another thread, signals into blocked calls); the single-threaded command
 # line gains nothing from ThreadSanitizer.
-TSAN_TESTS ?= contract_test|fault_test|two_process_test|handoff_test|fork_test
+TSAN_TESTS ?= contract_test|fault_test|two_process_test|handoff_test|fork_test|mq_test|sysvmq_test|signal_test|file_test|core_review_test|ring_test|shm_stress_test
 
 test-tsan:
 	$(MAKE) build BUILD_DIR=build-tsan BUILD_TYPE=Debug \
@@ -44,6 +44,16 @@ test-tsan:
 # Warning-clean under clang as well as gcc.
 test-clang:
 	$(MAKE) build BUILD_DIR=build-clang CMAKE_FLAGS="-DCMAKE_C_COMPILER=clang"
+
+# The long runs the suite keeps short: a million messages through one
+# file: log, and a thousand rounds of random kills.
+stress: build
+	IPCX_STRESS=1 IPCX_TEST_TIMEOUT=7200 $(BUILD_DIR)/tests/stress/file_test "many writers"
+	IPCX_STRESS=1 IPCX_TEST_TIMEOUT=7200 $(BUILD_DIR)/tests/crash/file_crash_test "random"
+# Longer runs of the shared-memory rings' stress and crash tests than the
+# suite's (4 million messages, 5000 rounds of random kills).
+	IPCX_STRESS_MSGS=4000000 IPCX_TEST_TIMEOUT=3600 $(BUILD_DIR)/tests/stress/shm_stress_test
+	IPCX_CRASH_ROUNDS=5000 IPCX_TEST_TIMEOUT=3600 $(BUILD_DIR)/tests/crash/shm_crash_test
 
 # libFuzzer targets, each run for a bounded time.
 fuzz:

@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_int.h - what the files of the benchmark engine share: the options,
- * one row's result, the self-checking message format, and the "link" that
- * lets one measurement loop drive either an ipcx channel or the raw pipe(2)
- * baseline, so both do exactly the same work per message.
+ * bench_int.h - what the files of the benchmark engine share.
+ *
+ *   bench.c       options, the run over every row, the table and JSON
+ *   bench_row.c   one row: the ipcx channel planned from ipcx_scheme_info,
+ *                 the peer process, the paired measurements
+ *   bench_peer.c  the peer process (`--peer`, started with exec)
+ *   bench_link.c  the checked messages, and one send/receive interface over
+ *                 an ipcx channel or a bare descriptor
+ *   bare.c        the bare mechanisms: plain system calls, keyed by scheme
+ *                 and variant
+ *
+ * Nothing here names a scheme: the ipcx rows come from the library
+ * (ipcx_schemes, ipcx_scheme_info); only bare.c knows mechanisms.
  */
 #ifndef IPCX_BENCH_INT_H
 #define IPCX_BENCH_INT_H
@@ -16,142 +25,228 @@
 
 #include "ipcx.h"
 
-/* ---- options and results ---------------------------------------------- */
+#define BENCH_MAX_SIZES 8
+#define BENCH_MAX_REPS 21
+#define BENCH_MIN_SIZE ((size_t)16)
+#define BENCH_MAX_SIZE ((size_t)16 << 20)
+#define BENCH_URI_LEN 1024
+
+/* The two sides of every pair: the mechanism alone, and ipcx on it. */
+enum { LINK_BARE, LINK_IPCX, NLINKS };
+
+enum bench_pin { PIN_CROSS, PIN_SAME, PIN_NONE };
+
+/* ---- options ---------------------------------------------------------- */
 
 struct bench_opts {
 	bool quick;
-	bool json;
-	const char *only;      /* comma-separated schemes, or NULL for all */
-	size_t small_size;     /* latency and small-message throughput (64) */
-	size_t bulk_size;      /* bulk throughput (4096), --size */
-	long rtt_count;        /* round trips to time */
-	long small_count;      /* messages per small stream */
-	long bulk_count;       /* messages per bulk stream */
-	int64_t rtt_cap_ns;    /* each measurement also stops at this time */
-	int64_t stream_cap_ns;
-	unsigned row_alarm_s;  /* watchdog for one whole row */
-	int io_timeout_ms;     /* one send or receive */
-	char dir[256];         /* the private scratch directory (mkdtemp) */
+	const char *json_path;     /* NULL, "-" (standard output) or a file */
+	const char *only;          /* comma-separated schemes, or NULL for all */
+	size_t sizes[BENCH_MAX_SIZES];
+	int nsizes;
+	int reps;                  /* paired repetitions per cell */
+	int64_t target_ns;         /* the length one measurement aims at */
+	long min_rtt, min_stream;  /* fewest round trips / messages measured */
+	long max_count;            /* most of either */
+	enum bench_pin pin;
+	int timeout_ms;            /* of every ipcx call: -1 (blocking) unless --timeout */
+	unsigned watchdog_s;       /* one phase may not take longer */
+	bool side[NLINKS];         /* the links to measure (--side) */
+	bool phase_rtt;            /* round trips (--phase) */
+	bool phase_stream;         /* one-way streams (--phase) */
+	bool markdown;             /* --markdown: the tables as Markdown */
+	bool test_corrupt;         /* --test-corrupt: damage one ipcx message */
+	char dir[256];             /* the private scratch directory (mkdtemp) */
+	char self[32];             /* how the peer is started: "" or "bench" (ipcx bench) */
 };
 
-enum bench_status {
-	ROW_OK,          /* measured, every message verified */
-	ROW_FAILED,      /* measured with errors, or could not finish */
-	ROW_NOT_BUILT,   /* the library answers -ENOTSUP */
-	ROW_NO_DRIVER,   /* built, but this engine has no way to drive it yet */
+/* ---- results ---------------------------------------------------------- */
+
+/* One measurement of one link at one size. */
+struct bench_fig {
+	double p50_us, p99_us;     /* round trip */
+	long rtt_n;
+	double msgs_s, mb_s;       /* one way */
+	long stream_n;
 };
 
-struct bench_result {
-	const char *name;      /* "unix seqpacket" */
-	const char *scheme;    /* "unix"; "raw" for the baseline */
-	enum bench_status status;
-	char note[200];        /* why it failed, or what was special */
-	double rtt_p50_us, rtt_p99_us;
-	long rtt_samples;
-	double small_msgs_s, small_mb_s;
-	long small_n;
-	double bulk_msgs_s, bulk_mb_s;
-	long bulk_n;
-	long checked;          /* messages whose integrity was verified */
-	long errors;           /* integrity errors, either process */
+enum cell_state {
+	CELL_NOT_RUN,  /* the row stopped before it */
+	CELL_OK,
+	CELL_SKIP,     /* the mechanism cannot carry this size here: why[] says */
+	CELL_FAIL,     /* an error or an integrity failure: why[] says */
 };
 
-/* ---- the message format ------------------------------------------------ */
+struct bench_ratio {
+	double med, min, max;
+	int n;                     /* pairs; 0: no ratio */
+};
+
+struct bench_cell {
+	size_t size;
+	enum cell_state state[NLINKS];
+	char why[NLINKS][200];
+	int nrep;
+	struct bench_fig rep[BENCH_MAX_REPS][NLINKS];
+	struct bench_fig med[NLINKS];           /* median over the repetitions */
+	struct bench_ratio r_p50, r_p99, r_thr; /* ipcx/bare, per pair */
+	bool noisy[NLINKS][2];                  /* latency, throughput: spread above 30% */
+	char uri[BENCH_URI_LEN];                /* the ipcx URI measured */
+	long pipe_buf;                          /* the bare pipe's size, 0: n/a */
+};
+
+enum row_state {
+	ROW_OK,
+	ROW_UNAVAILABLE, /* cannot be opened on this system: why says */
+	ROW_FAILED,
+};
+
+struct bench_row {
+	char label[48];          /* "unix seqpacket" */
+	char scheme[16];
+	const char *variant;     /* "type=seqpacket", or NULL */
+	const char *summary;     /* ipcx_scheme_info().summary */
+	const char *sample;      /* ipcx_scheme_info().sample */
+	unsigned caps;           /* ipcx_scheme_info().caps */
+	const struct bare_driver *bare;
+	enum row_state state;
+	char why[300];
+	int ncells;
+	struct bench_cell cells[BENCH_MAX_SIZES];
+	long checked, errors;    /* messages verified, integrity errors */
+};
+
+/* Whole-run facts the table and JSON print. */
+struct bench_env {
+	int cpu_tx, cpu_rx;      /* -1: not pinned */
+	bool pinned;             /* both processes were pinned where asked */
+	char pin_why[200];       /* why not, when not */
+};
+
+/* ---- bare mechanisms (bare.c) -------------------------------------------- */
 
 /*
- * Every benchmark message starts with a 16-byte header in little-endian
- * order: kind, two fields, and a check word over the three.  A DATA
- * message's body is a slice of a pseudo-random pattern chosen by its
- * sequence number, so the receiver can verify every byte with one memcmp
- * without the sender computing a checksum per message.
+ * A bare driver opens the mechanism with plain system calls, in the parent,
+ * before the peer starts: fds[0..1] the parent's receive and send ends,
+ * fds[2..3] the peer's (equal where one descriptor goes both ways).  The
+ * transfer is a plain blocking write/read (send/recv on sockets): a stream
+ * moves the payload alone, and the receiver reads exactly its length.
  */
-#define BENCH_HDR 16
-#define BENCH_MIN_SIZE BENCH_HDR
-#define BENCH_MAX_SIZE ((size_t)16 << 20) /* the default max of framed schemes */
-
-enum bench_kind {
-	MSG_HELLO = 0x31786370, /* child -> parent: joined and ready */
-	MSG_CMD,                /* a = op, b = message size */
-	MSG_DATA,               /* a = sequence number, b = length */
-	MSG_END,                /* a = messages sent, b = 0 */
-	MSG_ACK,                /* a = messages received, b = errors seen */
+struct bare_driver {
+	const char *scheme;
+	const char *variant;   /* the ipcx variant it stands beside, or NULL */
+	const char *calls;     /* "write/read" */
+	const char *mechanism; /* "pipe(2)" */
+	bool stream;           /* no boundaries: read until the length */
+	bool sock;             /* send(2)/recv(2) */
+	int (*open)(const char *dir, int fds[4]);
+	/* Optional: make the bare mechanism's geometry match ipcx's (a pipe's
+	 * buffer, a socket's), so that neither side gains from a larger one.
+	 * Called in the parent once ipcx opened its side, before the peer
+	 * starts (all four ends here), and again once ipcx has carried
+	 * messages of each size (fds[2..3] are -1 then).  Returns the pipe
+	 * buffer it matched, in bytes, or 0. */
+	long (*match)(const int fds[4]);
 };
 
-enum bench_op {
-	OP_ECHO = 1, /* verify and send back every DATA until END */
-	OP_SINK,     /* verify every DATA until END */
-	OP_QUIT,
-};
+const struct bare_driver *bare_find(const char *scheme, const char *variant);
+int bare_index(const struct bare_driver *d);
+const struct bare_driver *bare_at(int i);
+int bare_send(const struct bare_driver *d, int fd, const void *buf, size_t len);
+/* The message length, 0 at end of stream, or -errno. */
+ssize_t bare_recv(const struct bare_driver *d, int fd, void *buf, size_t cap,
+                  size_t expect);
+void bare_close(int fds[4]);
 
+/* ---- messages and links (bench_link.c) ----------------------------------- */
+
+/*
+ * Message seq of length len is a slice of one pseudo-random pattern, at an
+ * offset seq chooses, whose first 8 bytes are replaced by a stamp: seq,
+ * len, and a flag on the last message of a stream.  The sender stamps the
+ * pattern in place (no per-message copy); the receiver compares every byte.
+ */
 struct bench_pattern {
-	uint8_t *bytes; /* max size + the largest offset */
+	uint8_t *bytes;
 	size_t len;
 };
 
 int bench_pattern_init(struct bench_pattern *p, size_t max_size);
 void bench_pattern_fini(struct bench_pattern *p);
+/* The message to send (inside p), stamped; bench_msg_done restores p. */
+uint8_t *bench_msg_make(struct bench_pattern *p, uint32_t seq, size_t len, bool last,
+                        uint8_t save[8]);
+void bench_msg_done(struct bench_pattern *p, uint32_t seq, const uint8_t save[8]);
+/* 0 when buf[0..n) is message seq of length len (*last set); -1 otherwise. */
+int bench_msg_check(const struct bench_pattern *p, const uint8_t *buf, size_t n,
+                    uint32_t seq, size_t len, bool *last);
 
-/* Write a 16-byte control header (HELLO, CMD, END, ACK) into buf. */
-void bench_msg_put(uint8_t *buf, uint32_t kind, uint32_t a, uint32_t b);
-/* Read one: 0 and the fields, or -1 when n is short or the check fails. */
-int bench_msg_get(const uint8_t *buf, size_t n, uint32_t *kind, uint32_t *a,
-                  uint32_t *b);
-/* A whole DATA message of len bytes for sequence number seq. */
-void bench_data_fill(const struct bench_pattern *p, uint8_t *buf, uint32_t seq,
-                     size_t len);
-/* 0 when buf[0..n) is exactly the DATA message (seq, len); -1 otherwise. */
-int bench_data_check(const struct bench_pattern *p, const uint8_t *buf, size_t n,
-                     uint32_t seq, size_t len);
-
-/* ---- links -------------------------------------------------------------- */
-
-/*
- * One process's end of a benchmark connection: either ipcx channels (tx and
- * rx may be the same) or, for the baseline, two blocking pipe descriptors
- * carrying the same 4-byte big-endian length framing ipcx puts on a pipe.
- */
 struct bench_link {
-	bool raw;
-	ipcx_chan *tx, *rx;
-	int rfd, wfd;            /* raw */
-	uint8_t *buf;            /* raw receive buffer */
-	size_t cap, start, end;
+	int kind;                        /* LINK_BARE or LINK_IPCX */
+	ipcx_chan *tx, *rx;              /* ipcx (may be the same) */
 	int timeout_ms;
-	char what[120];          /* the last failure, for the table */
+	const struct bare_driver *bare;  /* bare */
+	int rfd, wfd;
+	char what[200];                  /* the last failure */
 };
 
-void bench_link_init_ipcx(struct bench_link *l, ipcx_chan *tx, ipcx_chan *rx,
-                          int timeout_ms);
-int bench_link_init_raw(struct bench_link *l, int rfd, int wfd, size_t max);
-void bench_link_fini(struct bench_link *l);
-/* 0, or a negative code (an ipcx result, or -EINTR when stopped). */
 int bench_link_send(struct bench_link *l, const void *buf, size_t len);
-/* The message length, or a negative code (IPCX_EOF at end of stream). */
-ssize_t bench_link_recv(struct bench_link *l, void *buf, size_t cap);
+/* The length received; expect is the length a bare stream reads. */
+ssize_t bench_link_recv(struct bench_link *l, void *buf, size_t cap, size_t expect);
 
-/* ---- stopping ------------------------------------------------------------ */
+/* ---- the control channel between the two processes ---------------------- */
+
+enum ctl_op {
+	CTL_READY = 1,   /* peer -> parent: joined; a = pinned, b = errno */
+	CTL_HANDSHAKE,   /* send one message on the ipcx link first */
+	CTL_ECHO,        /* receive and send back count messages */
+	CTL_SINK,        /* receive count messages (fewer if one says last) */
+	CTL_QUIT,
+	CTL_GO,          /* peer -> parent: about to receive */
+	CTL_DONE,        /* peer -> parent: a = received, b = integrity errors */
+	CTL_FAILED,      /* peer -> parent: the link failed; text says how */
+};
+
+struct ctl_msg {
+	uint32_t op;
+	uint32_t link;
+	uint64_t size;
+	uint64_t count;
+	uint64_t a, b;
+	char text[160];
+};
+
+int ctl_send(int fd, const struct ctl_msg *m);
+/* 0, -ETIMEDOUT, -EPIPE (the peer went away), -EINTR (asked to stop). */
+int ctl_recv(int fd, struct ctl_msg *m, int timeout_ms);
+
+/* ---- stopping ------------------------------------------------------------- */
 
 /*
- * Set by the SIGINT/SIGTERM/SIGALRM handler: the signal that asked the run
- * (or, for SIGALRM, the current row) to stop.  The handler also calls
- * ipcx_wake() on every channel registered here, so a blocked call returns
- * at once, and re-arms alarm(1) so a blocking raw read is interrupted again
- * if the first signal came just before it.
+ * Set by the handler of SIGINT, SIGTERM and SIGALRM (the watchdog): the
+ * signal that asked the run or the current phase to stop.  The handler also
+ * calls ipcx_wake on every channel listed in bench_live and re-arms
+ * alarm(1), so a blocking bare read that began just after it is
+ * interrupted too.
  */
 extern volatile sig_atomic_t bench_stop;
 #define BENCH_LIVE_MAX 4
 extern ipcx_chan *volatile bench_live[BENCH_LIVE_MAX];
 
-/* ---- running ------------------------------------------------------------- */
-
-/* Number of rows, and one row's identity. */
-int bench_row_count(void);
-const char *bench_row_name(int i);
-const char *bench_row_scheme(int i);
-
-/* Run row i (two processes) and fill *r.  Never exits; reaps its child. */
-void bench_row_run(int i, const struct bench_opts *o, struct bench_result *r);
-
 int64_t bench_now_ns(void);
+/* snprintf for messages, where cutting a long one short is fine. */
+void bench_text(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- rows and the peer -------------------------------------------------- */
+
+/* Fill r->label, scheme, variant, caps, bare for variant v of scheme. */
+void bench_row_init(struct bench_row *r, const char *scheme,
+                    const struct ipcx_scheme_info *info, const char *variant);
+/* Measure row r at every size; never exits.  Clears env->pinned (and
+ * says why) when the peer could not pin itself. */
+void bench_row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env);
+/* The peer process: argv after "--peer".  Returns its exit status. */
+int bench_peer_main(int argc, char **argv);
 
 #endif

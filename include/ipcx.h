@@ -16,11 +16,17 @@
  *  - EINTR never escapes and never shortens a deadline, unless the channel was
  *    made with IPCX_INTERRUPTIBLE (then -EINTR is returned).
  *  - No call installs a signal handler or lets SIGPIPE kill the process.
- *    On pipes and FIFOs, where write(2) takes no MSG_NOSIGNAL, the first send
- *    in a thread blocks SIGPIPE in that thread and leaves it blocked, so the
- *    guard costs no system call per message; that thread's own writes to a
- *    dead pipe then fail with EPIPE.  A SIGPIPE that an ipcx write provoked
- *    is consumed before the call returns.  The disposition is never changed.
+ *    On pipes and FIFOs, where write(2) takes no MSG_NOSIGNAL, a thread's
+ *    first pipe write blocks SIGPIPE in that thread (unless the program had
+ *    blocked it already), so the guard costs no system call per message.
+ *    The block stands while any channel that wrote to a pipe is open: in
+ *    that time the thread's own writes to a dead pipe fail with EPIPE, and
+ *    a child it starts with fork/exec inherits SIGPIPE blocked (ipcx_spawn
+ *    children start with an empty mask).  When the last such channel
+ *    closes, the closing thread's mask is restored at once, and every other
+ *    thread's at its next ipcx call.  A SIGPIPE an ipcx write provoked is
+ *    consumed before the call returns; one the program caused is left
+ *    pending.  The disposition is never changed.
  *  - Every descriptor ipcx opens is O_CLOEXEC.  Everything ipcx creates is
  *    mode 0600 unless "mode=" says otherwise, and is created exclusively.
  *  - A channel handle belongs to one thread at a time; only ipcx_wake() may be
@@ -159,7 +165,12 @@ IPCX_API int ipcx_join(ipcx_chan **ret_ch, const char *uri, unsigned flags);
 IPCX_API int ipcx_accept(ipcx_chan *listener, ipcx_chan **ret_ch, int timeout_ms);
 
 /*
- * ipcx_send - send one whole message of len bytes (0 is allowed).
+ * ipcx_send - send one whole message of len bytes (0 is allowed).  Once a
+ * frame's first byte is out, only the deadline can end it: an ipcx_wake()
+ * or a signal that comes later is kept, the frame finished, and the next
+ * call that would block answers -ECANCELED (or -EINTR).  With timeout 0 a
+ * frame that could only be started is accepted (0): the channel sends its
+ * rest before any later message, on ipcx_flush(), or in ipcx_close().
  * Returns 0, or -EMSGSIZE (len above the channel's max; nothing sent),
  * -EINVAL (framing=line and buf holds '\n'), -EAGAIN, -ETIMEDOUT (nothing
  * was sent), -EPIPE (no receiver can ever read it, or a started frame could
@@ -204,8 +215,12 @@ IPCX_API int ipcx_stat(ipcx_chan *ch, struct ipcx_stat *st);
 
 /*
  * ipcx_close - release the channel and every descriptor it holds.  A creating
- * handle also removes the named object unless it was made with IPCX_KEEP.
- * ch may be NULL.  Returns 0 (the handle is always freed).
+ * handle also removes the named object unless it was made with IPCX_KEEP (or
+ * the scheme keeps its objects: file:).  The rest of a frame a timeout-0
+ * send left pending is finished first, for up to "linger=" milliseconds
+ * (default 2000); if it cannot be, close returns -ETIMEDOUT and the peer
+ * sees the stream end inside that message.  ch may be NULL.  Returns 0 or
+ * -ETIMEDOUT; the handle is always freed.
  */
 IPCX_API int ipcx_close(ipcx_chan *ch);
 
@@ -224,7 +239,8 @@ IPCX_API int ipcx_unlink(const char *uri);
 IPCX_API int ipcx_pair(const char *uri, ipcx_chan **ret_a, ipcx_chan **ret_b);
 
 /*
- * ipcx_spawn - run argv[0] (searched in PATH) with a "pipe:" channel to it.
+ * ipcx_spawn - run argv[0] (searched in PATH) with a channel to it: uri is
+ * "pipe:" (two pipes) or "unix:" (a stream socketpair).
  * The child finds its end as IPCX_CHANNEL=pipe:R,W in its environment and
  * starts with an empty signal mask.  Returns 0 and sets *ret_ch and
  * *ret_pid (the caller reaps it), or -EINVAL, -ENOENT, -ENOTSUP.
@@ -250,7 +266,10 @@ IPCX_API int ipcx_commit(ipcx_chan *ch, void *ptr, size_t len);
 /*
  * ipcx_recv_borrow / ipcx_release - zero-copy receive: look at the next
  * message in place, then give it back.  Returns the length, or the errors of
- * ipcx_recv(); -ENOTSUP on transports other than the shared-memory rings.
+ * ipcx_recv(); -ENOTSUP on transports other than the shared-memory rings and
+ * file:, which borrows with one copy: the message is claimed, not consumed,
+ * until ipcx_release (a borrower that dies gives it back), and a second
+ * borrow before the release is -EBUSY.
  */
 IPCX_API ssize_t ipcx_recv_borrow(ipcx_chan *ch, const void **ret_ptr, size_t *ret_len,
                                   int timeout_ms);

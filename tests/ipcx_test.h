@@ -20,9 +20,11 @@
 #ifndef IPCX_TEST_H
 #define IPCX_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/msg.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -134,7 +137,10 @@ ipcx_test_now_ms(void)
 
 /*
  * A unique scratch address for scheme: a path in the test's directory for
- * fifo/unix, an abstract name for "unix@", port 0 on loopback for tcp.
+ * fifo/unix, an abstract name for "unix@", port 0 on loopback for tcp, a
+ * queue name or key made of the pid for mq/sysvmq, "signal:self",
+ * and a name or key made of the test's pid for shm/sysvshm (removed after the
+ * test through its registry entry, if the test did not).
  * Returns a static buffer (one per call slot; up to 8 live at once).
  */
 const char *ipcx_test_uri(const char *scheme, const char *query);
@@ -201,6 +207,20 @@ ipcx_test_uri(const char *scheme, const char *query)
 		snprintf(b, 512, "unix:@ipcx-test-%d-%d%s%s", (int)getpid(), seq, sep, q);
 	else if (strcmp(scheme, "pipe") == 0)
 		snprintf(b, 512, "pipe:%s%s", sep, q);
+	else if (strcmp(scheme, "mq") == 0)
+		snprintf(b, 512, "mq:ipcx-test-%d-%d%s%s", (int)getpid(), seq, sep, q);
+	else if (strcmp(scheme, "sysvmq") == 0) /* the pid makes it this test's own */
+		snprintf(b, 512, "sysvmq:0x%08x%s%s",
+		         0x40000000u | ((unsigned)getpid() & 0x3fffffu) << 8 | ((unsigned)seq & 0xffu),
+		         sep, q);
+	else if (strcmp(scheme, "signal") == 0)
+		snprintf(b, 512, "signal:self%s%s", sep, q);
+	else if (strcmp(scheme, "shm") == 0)
+		snprintf(b, 512, "shm:ipcx-test-%d-%d%s%s", (int)getpid(), seq, sep, q);
+	else if (strcmp(scheme, "sysvshm") == 0) /* pids fit 22 bits: unique among live tests */
+		snprintf(b, 512, "sysvshm:0x%08x%s%s",
+		         0x40000000u | (((unsigned)getpid() << 8) & 0x3fffff00u) | (seq & 0xffu),
+		         sep, q);
 	else
 		snprintf(b, 512, "%s:%s/%s%d%s%s", scheme, ipcx_test_dir, scheme, seq, sep, q);
 	return b;
@@ -385,6 +405,65 @@ ipcx_test_rmtree(const char *dir)
 	(void)nftw(dir, ipcx_test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * Remove the message queues a test named with ipcx_test_uri() and left
+ * behind by failing: the System V key and the POSIX name both carry the
+ * pid of the test process (never another's: a key of someone else's that
+ * merely looks like one is left alone), the name a sequence number too.
+ * /dev/mqueue may not be mounted, so names are tried, not listed.
+ */
+static void
+ipcx_test_sweep_queues(pid_t test_pid)
+{
+	struct msqid_ds ds;
+	int i, n, seq;
+	char name[64];
+
+	n = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&(struct msginfo){ 0 });
+	for (i = 0; i <= n; i++) {
+		int id = msgctl(i, MSG_STAT_ANY, &ds);
+		unsigned key = (unsigned)ds.msg_perm.__key;
+		pid_t owner = (pid_t)((key >> 8) & 0x3fffffu);
+
+		if (id < 0 || (key & 0xc0000000u) != 0x40000000u)
+			continue;
+		if (owner == test_pid)
+			(void)msgctl(id, IPC_RMID, NULL);
+	}
+	for (seq = 1; seq <= 1024; seq++) {
+		snprintf(name, sizeof(name), "/ipcx-test-%d-%d", (int)test_pid, seq);
+		(void)mq_unlink(name);
+	}
+}
+
+/* Objects outside the scratch directory (/dev/shm, System V) that a failed
+ * test left: each has its registry entry, which names it. */
+static void
+ipcx_test_unlink_registered(const char *reg)
+{
+	char path[600], line[4400];
+	struct dirent *e;
+	DIR *d = opendir(reg);
+	FILE *f;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", reg, e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(line, sizeof(line), f) != NULL && strncmp(line, "uri=", 4) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			(void)ipcx_unlink(line + 4);
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
 static int
 ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
 {
@@ -416,7 +495,9 @@ ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
 	kill(-pid, SIGKILL); /* helpers left behind by a failed test */
 	while (waitpid(-pid, NULL, WNOHANG) > 0)
 		;
+	ipcx_test_unlink_registered(reg);
 	ipcx_test_rmtree(ipcx_test_dir);
+	ipcx_test_sweep_queues(pid);
 	if (WIFSIGNALED(status)) {
 		fprintf(stderr, "  FAIL: killed by signal %d%s\n", WTERMSIG(status),
 		        WTERMSIG(status) == SIGALRM ? " (watchdog: test took too long)" : "");

@@ -32,40 +32,6 @@
 #define IPCX_TIMEOUT_LIMIT 86400000ul /* timeout=: a day, in milliseconds */
 #define OPEN_FLAGS (IPCX_EXCL | IPCX_KEEP | IPCX_INTERRUPTIBLE)
 
-/*
- * What the last failed call of this thread that had no channel to hold it
- * (ipcx_create/ipcx_join, whose channel is gone; ipcx_pair, ipcx_unlink,
- * ipcx_uri_check) could say beyond its code: ipcx_errmsg(NULL).
- */
-static __thread char open_errmsg[sizeof(((struct ipcx_chan *)0)->errmsg)];
-
-void
-ipcx__set_errmsg(struct ipcx_chan *ch, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (ch != NULL)
-		vsnprintf(ch->errmsg, sizeof(ch->errmsg), fmt, ap);
-	else
-		vsnprintf(open_errmsg, sizeof(open_errmsg), fmt, ap);
-	va_end(ap);
-}
-
-int
-ipcx__uri_invalid(int err, const char *fmt, ...)
-{
-	static const char prefix[] = "invalid URI: ";
-	va_list ap;
-
-	memcpy(open_errmsg, prefix, sizeof(prefix));
-	va_start(ap, fmt);
-	vsnprintf(open_errmsg + sizeof(prefix) - 1, sizeof(open_errmsg) - sizeof(prefix) + 1,
-	          fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 /* ---- channel allocation and teardown ---------------------------------- */
 
 static int
@@ -80,7 +46,6 @@ chan_new(const struct ipcx_transport *tp, struct ipcx_chan **ret)
 	ch->tp = tp;
 	ch->rfd = ch->wfd = -1;
 	ch->registry_fd = -1;
-	ch->poll_fd = ch->ready_fd = -1;
 	ch->mode = 0600;
 	ch->opener_pid = getpid();
 	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -103,17 +68,14 @@ static void
 chan_free(struct ipcx_chan *ch, bool remove)
 {
 	ch->tp->t_ops->c_close(ch, remove);
-	if (ch->sigpipe_ref)
-		ipcx__sigpipe_unref();
+	/* Only our own entry: after an `ipcx rm` and a new create, the path
+	 * may name a successor's. */
 	if (remove && ch->registry_path != NULL)
-		(void)unlink(ch->registry_path);
+		ipcx__registry_remove(ch->registry_fd, ch->registry_path);
 	ipcx__close(ch->registry_fd);
 	ipcx__close(ch->wake_fd);
-	ipcx__close(ch->poll_fd);
-	ipcx__close(ch->ready_fd);
+	ipcx__stream_free(ch);
 	free(ch->registry_path);
-	free(ch->rx.data);
-	free(ch->tx_tail);
 	free(ch->uri_text);
 	ipcx__uri_fini(&ch->uri);
 	free(ch);
@@ -138,7 +100,7 @@ ipcx_close(ipcx_chan *ch)
 	 * made and still uses. */
 	remove = !forked && ch->role == IPCX_ROLE_CREATOR && !(ch->flags & IPCX_KEEP) &&
 	         !(ch->tp->t_caps & IPCX_CAP_KEPT);
-	if (!forked && ch->tx_tail != NULL) {
+	if (!forked && ch->stream != NULL && ch->stream->tx_tail != NULL) {
 		/* A message a timeout-0 send accepted is finished within linger=,
 		 * or close says it was not: the peer then sees the stream end in
 		 * the middle of it, never a shorter message. */
@@ -156,8 +118,10 @@ ipcx_flush(ipcx_chan *ch, int timeout_ms)
 {
 	if (ch == NULL || check_timeout(timeout_ms) < 0)
 		return -EINVAL;
-	if (!ch->stream || ch->tx_tail == NULL)
-		return ch->broken ? -EPIPE : 0;
+	if (ch->stream == NULL)
+		return 0;
+	if (ch->stream->tx_tail == NULL)
+		return ch->stream->broken ? -EPIPE : 0;
 	return ipcx__frame_flush(ch, ipcx__deadline_from_ms(timeout_ms), IPCX_FLUSH_KEEP);
 }
 
@@ -270,11 +234,11 @@ uri_resolve(const char *text, struct ipcx_uri *uri, const struct ipcx_transport 
 		}
 	}
 	if (tp->t_ops->c_check != NULL) {
-		open_errmsg[0] = '\0';
+		ipcx__errmsg_reset();
 		rc = tp->t_ops->c_check(uri);
 		if (rc < 0) {
 			/* A check that forgot its reason still gets one. */
-			if (open_errmsg[0] == '\0')
+			if (ipcx__errmsg_unset())
 				ipcx__uri_invalid(rc, "the %s: address or a value is malformed",
 				                  tp->t_scheme);
 			goto fail;
@@ -294,7 +258,7 @@ ipcx_uri_check(const char *text)
 	struct ipcx_uri uri;
 	int rc;
 
-	open_errmsg[0] = '\0';
+	ipcx__errmsg_reset();
 	rc = uri_resolve(text, &uri, &tp);
 	if (rc < 0)
 		return rc;
@@ -333,28 +297,78 @@ chan_finish_open(struct ipcx_chan *ch)
 		ch->max = ch->tp->t_default_max != 0 ? ch->tp->t_default_max : IPCX_DEFAULT_MAX;
 }
 
-static void
-chan_register(struct ipcx_chan *ch)
+/*
+ * The registry bookkeeping of an open (DESIGN.md, "The registry").
+ *
+ * A creator calls it twice.  First (ch NULL), before its channel or its
+ * object exists, it claims the entry of the name the URI gives the object
+ * (c_canonical without a channel): written, and locked exclusively, so no
+ * ipcx object ever exists without one and two creators of one name are
+ * serialised.  The claim also decides ch->may_adopt: a leftover may be
+ * adopted or replaced only when the exclusive lock proved that no live
+ * process holds it.  An entry a live process holds fails the create at
+ * once, before anything is touched: -EEXIST under IPCX_EXCL, else
+ * -EADDRINUSE for a listening transport (a live server has the address)
+ * and -EBUSY for the others.  A registry that cannot be written fails the
+ * create too, with a sentence naming the directory.  Then (ch made) the
+ * claim becomes a shared lock; a name that exists only once the object
+ * does (a port the kernel picked: c_canonical answered 1 without a
+ * channel) is claimed then.
+ *
+ * A joiner holds the shared lock, when the object is registered here.  A
+ * connection to a listening transport does not: once connected it no
+ * longer uses the name, and a server killed while clients are still
+ * connected must leave a leftover its successor can replace.
+ */
+static int
+chan_register(const struct ipcx_transport *tp, const struct ipcx_uri *uri, unsigned flags,
+              struct ipcx_chan *ch, struct ipcx_registry_claim *claim)
 {
-	char canon[IPCX_URI_MAX];
-	const struct ipcx_chan_ops *ops = ch->tp->t_ops;
-	int fd;
+	char canon[IPCX_URI_MAX], why[sizeof(ch->errmsg)];
+	const struct ipcx_chan_ops *ops = tp->t_ops;
+	bool kept = (flags & IPCX_KEEP) || (tp->t_caps & IPCX_CAP_KEPT);
+	bool creator = ch == NULL || ch->role == IPCX_ROLE_CREATOR;
+	int rc;
 
-	if (ops->c_canonical == NULL || ops->c_canonical(&ch->uri, ch, canon, sizeof(canon)) != 0)
-		return;
-	if (ch->role == IPCX_ROLE_CREATOR) {
-		fd = ipcx__registry_add(canon, (ch->flags & IPCX_KEEP) != 0, &ch->registry_path);
-		if (fd < 0)
-			ipcx__set_errmsg(ch, "registry entry not written: %s", ipcx_strerror(fd));
-	} else {
-		fd = ipcx__registry_hold(canon);
+	if (ch != NULL && claim->fd >= 0) {
+		ch->registry_fd = ipcx__registry_commit(claim, &ch->registry_path);
+		return 0;
 	}
-	ch->registry_fd = fd < 0 ? -1 : fd;
+	if (ops->c_canonical == NULL)
+		return 0; /* anonymous: nothing to register */
+	rc = ops->c_canonical(uri, ch, canon, sizeof(canon));
+	if (rc == 1)
+		return 0; /* no name (a socket pair), or not one known yet */
+	if (rc < 0) {
+		ipcx__set_errmsg(ch, "the name is too long for a registry entry");
+		return rc;
+	}
+	if (!creator) {
+		if (!(tp->t_caps & IPCX_CAP_LISTEN)) {
+			rc = ipcx__registry_hold(canon);
+			ch->registry_fd = rc < 0 ? -1 : rc;
+		}
+		return 0;
+	}
+	why[0] = '\0';
+	rc = ipcx__registry_claim(canon, kept, claim, why, sizeof(why));
+	if (rc == -EBUSY)
+		rc = (flags & IPCX_EXCL)                 ? -EEXIST
+		     : (tp->t_caps & IPCX_CAP_LISTEN) ? -EADDRINUSE
+		                                       : -EBUSY;
+	if (rc < 0) {
+		ipcx__set_errmsg(ch, "%s", why[0] ? why : "the registry entry cannot be written");
+		return rc;
+	}
+	if (ch != NULL)
+		ch->registry_fd = ipcx__registry_commit(claim, &ch->registry_path);
+	return 0;
 }
 
 static int
 chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 {
+	struct ipcx_registry_claim claim = { .fd = -1 };
 	const struct ipcx_transport *tp;
 	struct ipcx_chan *ch;
 	struct ipcx_uri uri;
@@ -362,7 +376,7 @@ chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 	int64_t deadline = IPCX_DEADLINE_NEVER;
 	int rc;
 
-	open_errmsg[0] = '\0';
+	ipcx__errmsg_reset();
 	if (ret_ch == NULL || text == NULL) {
 		ipcx__set_errmsg(NULL, "%s is NULL", ret_ch == NULL ? "ret_ch" : "the URI");
 		return -EINVAL;
@@ -384,8 +398,17 @@ chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 		(void)ipcx__parse_ulong(v, 10, IPCX_TIMEOUT_LIMIT, &ms);
 		deadline = ipcx__deadline_from_ms(ms == 0 ? 0 : (int)ms);
 	}
+	/* Before the channel exists: a refusal then touches nothing at all. */
+	if (create) {
+		rc = chan_register(tp, &uri, flags, NULL, &claim);
+		if (rc < 0) {
+			ipcx__uri_fini(&uri);
+			return rc;
+		}
+	}
 	rc = chan_new(tp, &ch);
 	if (rc < 0) {
+		ipcx__registry_abandon(&claim);
 		ipcx__uri_fini(&uri);
 		return rc;
 	}
@@ -398,22 +421,30 @@ chan_open(ipcx_chan **ret_ch, const char *text, unsigned flags, bool create)
 		goto fail;
 	}
 	chan_apply_uri(ch);
-	ch->may_adopt = !(flags & IPCX_EXCL);
+	ch->may_adopt = claim.fd >= 0 && !(flags & IPCX_EXCL);
 	rc = create ? tp->t_ops->c_create(ch) : tp->t_ops->c_join(ch, deadline);
 	if (rc < 0)
 		goto fail;
 	chan_finish_open(ch);
-	chan_register(ch);
+	rc = chan_register(tp, &ch->uri, flags, ch, &claim);
+	if (rc < 0) {
+		/* A name known only now could not be registered: the object
+		 * goes again, before its failure is reported. */
+		tp->t_ops->c_close(ch, true);
+		goto fail;
+	}
 	*ret_ch = ch;
 	return 0;
 fail:
 	/* Nothing this call made may outlive it; nothing it did not make may
 	 * be removed: c_close(remove=false) releases descriptors only, so the
-	 * transport must undo a half-made object itself. */
+	 * transport must undo a half-made object itself.  The claimed entry
+	 * is put back after it (c_close ran in chan_free). */
 	if (ch->errmsg[0] != '\0')
-		snprintf(open_errmsg, sizeof(open_errmsg), "%s", ch->errmsg);
+		ipcx__errmsg_keep(ch);
 	ch->role = 0;
 	chan_free(ch, false);
+	ipcx__registry_abandon(&claim);
 	return rc;
 }
 
@@ -486,7 +517,7 @@ ipcx_pair(const char *text, ipcx_chan **ret_a, ipcx_chan **ret_b)
 	struct ipcx_uri uri;
 	int rc;
 
-	open_errmsg[0] = '\0';
+	ipcx__errmsg_reset();
 	if (text == NULL || ret_a == NULL || ret_b == NULL)
 		return -EINVAL;
 	rc = uri_resolve(text, &uri, &tp);
@@ -524,7 +555,7 @@ ipcx_pair(const char *text, ipcx_chan **ret_a, ipcx_chan **ret_b)
 	return 0;
 fail:
 	if (a->errmsg[0] != '\0')
-		snprintf(open_errmsg, sizeof(open_errmsg), "%s", a->errmsg);
+		ipcx__errmsg_keep(a);
 	if (b != NULL)
 		chan_free(b, false);
 	chan_free(a, false);
@@ -613,7 +644,7 @@ ipcx_pollfd(ipcx_chan *ch)
 		fd = ch->tp->t_ops->c_pollfd(ch);
 	else
 		fd = ch->rfd >= 0 ? ch->rfd : -ENOTSUP;
-	/* A framed stream may hold whole messages in ch->rx that its
+	/* A framed stream may hold whole messages in its rx buffer that its
 	 * descriptor no longer announces (raw framing never buffers). */
 	if (fd < 0 || !ch->stream || ch->listening || ch->framing == IPCX_FRAMING_RAW)
 		return fd;
@@ -648,11 +679,6 @@ ipcx_stat(ipcx_chan *ch, struct ipcx_stat *st)
 	return ops->c_stat != NULL ? ops->c_stat(ch, st) : 0;
 }
 
-const char *
-ipcx_errmsg(ipcx_chan *ch)
-{
-	return ch != NULL ? ch->errmsg : open_errmsg;
-}
 
 /* ---- unlink, zero-copy, signals --------------------------------------- */
 
@@ -664,7 +690,7 @@ ipcx_unlink(const char *text)
 	char canon[IPCX_URI_MAX], path[4200];
 	int rc;
 
-	open_errmsg[0] = '\0';
+	ipcx__errmsg_reset();
 	if (text == NULL)
 		return -EINVAL;
 	rc = uri_resolve(text, &uri, &tp);

@@ -6,14 +6,12 @@
 #include <errno.h>
 
 #include "core/deadline.h"
+#include "shared/ipcx_shared.h"
 
 int64_t
 ipcx__now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return ipcx_shared_now_ns();
 }
 
 int64_t

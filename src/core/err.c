@@ -6,10 +6,13 @@
  * name and a sentence, formatted into a thread-local buffer.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ipcx.h"
+
+#include "core/transport.h"
 
 #define IPCX_ERRNO_MAP(XX)                                                          \
 	XX(EAGAIN, "resource temporarily unavailable (would block)")                 \
@@ -115,4 +118,65 @@ const char *
 ipcx_version(void)
 {
 	return IPCX_VERSION_STRING;
+}
+
+/* ---- the detail of the last failure ----------------------------------- */
+
+/*
+ * What the last failed call of this thread that had no channel to hold it
+ * (ipcx_create/ipcx_join, whose channel is gone; ipcx_pair, ipcx_unlink,
+ * ipcx_uri_check) could say beyond its code: ipcx_errmsg(NULL).
+ */
+static __thread char open_errmsg[sizeof(((struct ipcx_chan *)0)->errmsg)];
+
+void
+ipcx__set_errmsg(struct ipcx_chan *ch, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (ch != NULL)
+		vsnprintf(ch->errmsg, sizeof(ch->errmsg), fmt, ap);
+	else
+		vsnprintf(open_errmsg, sizeof(open_errmsg), fmt, ap);
+	va_end(ap);
+}
+
+int
+ipcx__uri_invalid(int err, const char *fmt, ...)
+{
+	static const char prefix[] = "invalid URI: ";
+	va_list ap;
+
+	memcpy(open_errmsg, prefix, sizeof(prefix));
+	va_start(ap, fmt);
+	vsnprintf(open_errmsg + sizeof(prefix) - 1, sizeof(open_errmsg) - sizeof(prefix) + 1,
+	          fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void
+ipcx__errmsg_reset(void)
+{
+	open_errmsg[0] = '\0';
+}
+
+bool
+ipcx__errmsg_unset(void)
+{
+	return open_errmsg[0] == '\0';
+}
+
+void
+ipcx__errmsg_keep(const struct ipcx_chan *ch)
+{
+	if (ch->errmsg[0] != '\0')
+		snprintf(open_errmsg, sizeof(open_errmsg), "%s", ch->errmsg);
+}
+
+const char *
+ipcx_errmsg(ipcx_chan *ch)
+{
+	return ch != NULL ? ch->errmsg : open_errmsg;
 }

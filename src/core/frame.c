@@ -17,7 +17,7 @@
  *    own result, and the next call that would block answers -ECANCELED
  *    (or -EINTR) at once.
  *
- * Receiving: bytes accumulate in ch->rx until a whole message is there, so a
+ * Receiving: bytes accumulate in the stream's rx buffer until a whole message is there, so a
  * timeout in the middle of a frame loses nothing; the next receive goes on.
  */
 #include <errno.h>
@@ -98,19 +98,13 @@ ipcx__frame_decode(enum ipcx_framing framing, size_t max, const uint8_t *data,
 static void
 chan_break(struct ipcx_chan *ch)
 {
-	ch->broken = true;
-	free(ch->tx_tail);
-	ch->tx_tail = NULL;
-	ch->tx_tail_len = ch->tx_tail_off = 0;
-	if (ch->wfd < 0)
-		return;
-	if (ch->fd_is_socket) {
-		(void)shutdown(ch->wfd, SHUT_WR);
-	} else if (ch->wfd != ch->rfd) {
-		/* Letting go of our write end is how a pipe reader learns the
-		 * stream ended mid-frame. */
-		ipcx__fd_detach(ch->wfd);
-	}
+	struct ipcx_stream *st = ch->stream;
+
+	st->broken = true;
+	free(st->tx_tail);
+	st->tx_tail = NULL;
+	st->tx_tail_len = st->tx_tail_off = 0;
+	st->ops->s_shutdown(ch, SHUT_WR);
 }
 
 /*
@@ -137,15 +131,15 @@ tail_keep(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt)
 	size_t total = ipcx__iov_total(iov, iovcnt), o = 0;
 	int i;
 
-	ch->tx_tail = malloc(total);
-	if (ch->tx_tail == NULL)
+	ch->stream->tx_tail = malloc(total);
+	if (ch->stream->tx_tail == NULL)
 		return -ENOMEM;
 	for (i = 0; i < iovcnt; i++) {
-		memcpy(ch->tx_tail + o, iov[i].iov_base, iov[i].iov_len);
+		memcpy(ch->stream->tx_tail + o, iov[i].iov_base, iov[i].iov_len);
 		o += iov[i].iov_len;
 	}
-	ch->tx_tail_len = total;
-	ch->tx_tail_off = 0;
+	ch->stream->tx_tail_len = total;
+	ch->stream->tx_tail_off = 0;
 	return 0;
 }
 
@@ -163,7 +157,7 @@ stream_write(struct ipcx_chan *ch, struct iovec *iov, int iovcnt, int64_t deadli
 	ssize_t held = 0;
 
 	while (iovcnt > 0) {
-		ssize_t r = ch->tp->t_ops->c_send(ch, iov, iovcnt, deadline);
+		ssize_t r = ch->stream->ops->s_write(ch, iov, iovcnt, deadline);
 		if (r > 0) {
 			started = true;
 			ipcx__iov_advance(iov, &iovcnt, (size_t)r);
@@ -202,7 +196,7 @@ stream_write(struct ipcx_chan *ch, struct iovec *iov, int iovcnt, int64_t deadli
 	}
 	if (held != 0)
 		hold_cancel(ch, held);
-	return iovcnt > 0 && ch->broken ? -EPIPE : 0;
+	return iovcnt > 0 && ch->stream->broken ? -EPIPE : 0;
 }
 
 /*
@@ -219,20 +213,20 @@ ipcx__frame_flush(struct ipcx_chan *ch, int64_t deadline, unsigned how)
 {
 	int rc = 0;
 
-	if (ch->broken)
+	if (ch->stream->broken)
 		return -EPIPE;
-	while (ch->tx_tail != NULL) {
+	while (ch->stream->tx_tail != NULL) {
 		struct iovec iov = {
-			.iov_base = ch->tx_tail + ch->tx_tail_off,
-			.iov_len = ch->tx_tail_len - ch->tx_tail_off,
+			.iov_base = ch->stream->tx_tail + ch->stream->tx_tail_off,
+			.iov_len = ch->stream->tx_tail_len - ch->stream->tx_tail_off,
 		};
-		ssize_t r = ch->tp->t_ops->c_send(ch, &iov, 1, deadline);
+		ssize_t r = ch->stream->ops->s_write(ch, &iov, 1, deadline);
 		if (r > 0) {
-			ch->tx_tail_off += (size_t)r;
-			if (ch->tx_tail_off == ch->tx_tail_len) {
-				free(ch->tx_tail);
-				ch->tx_tail = NULL;
-				ch->tx_tail_len = ch->tx_tail_off = 0;
+			ch->stream->tx_tail_off += (size_t)r;
+			if (ch->stream->tx_tail_off == ch->stream->tx_tail_len) {
+				free(ch->stream->tx_tail);
+				ch->stream->tx_tail = NULL;
+				ch->stream->tx_tail_len = ch->stream->tx_tail_off = 0;
 			}
 			continue;
 		}
@@ -263,7 +257,7 @@ ipcx__frame_send(struct ipcx_chan *ch, const void *buf, size_t len, int64_t dead
 	struct iovec iov[2];
 	int iovcnt = 0, rc;
 
-	if (ch->broken)
+	if (ch->stream->broken)
 		return -EPIPE;
 	switch (ch->framing) {
 	case IPCX_FRAMING_LEN:
@@ -333,27 +327,28 @@ rx_reserve(struct ipcx_rxbuf *rx, size_t want)
 	return 0;
 }
 
-/* Forget everything buffered and, on a FIFO, everything unread in the pipe:
- * after garbage there is no telling where the next frame starts. */
+/* Forget everything buffered and, on a shared stream, ask the transport to
+ * resynchronise: after garbage there is no telling where the next frame
+ * starts. */
 static void
 rx_drop(struct ipcx_chan *ch)
 {
-	uint8_t sink[4096];
+	struct ipcx_stream *st = ch->stream;
 
-	ch->rx.start = ch->rx.end = 0;
-	if (ch->multi_writer && ch->rfd >= 0) {
-		while (ipcx__read(ch->rfd, sink, sizeof(sink)) > 0)
-			;
-	}
+	st->rx.start = st->rx.end = 0;
+	if (st->flags & IPCX_STREAM_SHARED)
+		st->ops->s_shutdown(ch, SHUT_RD);
 }
 
 static ssize_t
 proto_error(struct ipcx_chan *ch, const struct ipcx_frame *f, bool eof)
 {
+	struct ipcx_stream *st = ch->stream;
+
 	if (eof && f->announced <= ch->max)
 		ipcx__set_errmsg(ch, "the peer closed in the middle of a message "
 		                     "(%zu of %zu bytes received)",
-		                 ch->rx.end - ch->rx.start, f->need);
+		                 st->rx.end - st->rx.start, f->need);
 	else if (ch->framing == IPCX_FRAMING_LEN)
 		ipcx__set_errmsg(ch, "frame length %llu exceeds max=%zu; is the peer "
 		                     "using framing=line or raw?",
@@ -361,15 +356,12 @@ proto_error(struct ipcx_chan *ch, const struct ipcx_frame *f, bool eof)
 	else
 		ipcx__set_errmsg(ch, "a line longer than max=%zu", ch->max);
 	rx_drop(ch);
-	if (!ch->multi_writer) {
+	if (!(st->flags & IPCX_STREAM_SHARED)) {
 		/* Drop the connection: nothing after a broken frame can be
 		 * trusted, and the peer must learn that we stopped listening. */
-		ch->rx.eof = true;
-		if (ch->fd_is_socket && ch->rfd >= 0)
-			(void)shutdown(ch->rfd, SHUT_RDWR);
+		st->rx.eof = true;
+		st->ops->s_shutdown(ch, SHUT_RD);
 		chan_break(ch);
-		if (!ch->fd_is_socket && ch->rfd != ch->wfd)
-			ipcx__fd_detach(ch->rfd);
 	}
 	return -EPROTO;
 }
@@ -386,7 +378,8 @@ fill_stream_info(const struct ipcx_chan *ch, struct ipcx_msg_info *info)
 }
 
 /*
- * Put bytes that a direct read left in the caller's buffer back into ch->rx,
+ * Put bytes that a direct read left in the caller's buffer back into the
+ * stream's rx buffer,
  * ahead of what the same read put in rx after the header: rx then reads
  * [hdr_len bytes already at rx->data][buf[from..to)][the overflow], as if
  * everything had been read into rx.  overflow bytes sit at
@@ -412,20 +405,21 @@ rx_spill(struct ipcx_rxbuf *rx, size_t hdr_len, const uint8_t *from, size_t n,
  * framing=len with nothing buffered: one readv of {the header, the caller's
  * buffer, room for what follows}, so a message that arrives whole is read
  * in one system call and copied once, by the kernel, into the caller's
- * buffer; only bytes beyond it are kept in ch->rx.  On exact-read streams
+ * buffer; only bytes beyond it are kept in the rx buffer.  On exact-read streams
  * (FIFOs, inherited descriptors) nothing beyond the frame may be read: the
  * header comes first, then the payload straight into the caller's buffer.
- * Returns the message length, an error with every byte read kept in ch->rx
+ * Returns the message length, an error with every byte read kept in the rx buffer
  * (a later call goes on from there), or NOT_DIRECT when the general path
- * must take over (every byte read is then in ch->rx).
+ * must take over (every byte read is then in the rx buffer).
  */
 #define NOT_DIRECT ((ssize_t)INT64_MIN)
 
 static ssize_t
 frame_recv_direct(struct ipcx_chan *ch, uint8_t *buf, size_t cap, int64_t deadline)
 {
-	struct ipcx_rxbuf *rx = &ch->rx;
-	size_t extra = ch->rx_exact ? 0 : RX_CHUNK, got, over = 0, len;
+	struct ipcx_rxbuf *rx = &ch->stream->rx;
+	bool exact = ch->stream->flags & IPCX_STREAM_EXACT;
+	size_t extra = exact ? 0 : RX_CHUNK, got, over = 0, len;
 	struct iovec iov[3];
 	ssize_t r;
 	int n;
@@ -436,7 +430,7 @@ frame_recv_direct(struct ipcx_chan *ch, uint8_t *buf, size_t cap, int64_t deadli
 	iov[0] = (struct iovec){ rx->data, IPCX_FRAME_HDR };
 	iov[1] = (struct iovec){ buf, cap };
 	iov[2] = (struct iovec){ rx->data + IPCX_FRAME_HDR, extra };
-	r = ch->tp->t_ops->c_readv(ch, iov, ch->rx_exact ? 1 : 3, deadline);
+	r = ch->stream->ops->s_read(ch, iov, exact ? 1 : 3, deadline);
 	if (r == IPCX_EOF) {
 		rx->eof = true;
 		return NOT_DIRECT;
@@ -464,8 +458,8 @@ frame_recv_direct(struct ipcx_chan *ch, uint8_t *buf, size_t cap, int64_t deadli
 		 * an exact stream not a byte more. */
 		iov[0] = (struct iovec){ buf + got, len - got };
 		iov[1] = (struct iovec){ rx->data + IPCX_FRAME_HDR + over, extra };
-		n = ch->rx_exact || over > 0 ? 1 : 2;
-		r = ch->tp->t_ops->c_readv(ch, iov, n, deadline);
+		n = exact || over > 0 ? 1 : 2;
+		r = ch->stream->ops->s_read(ch, iov, n, deadline);
 		if (r == IPCX_EOF)
 			rx->eof = true;
 		if (r < 0) {
@@ -496,11 +490,12 @@ static ssize_t
 frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
            int64_t deadline)
 {
-	struct ipcx_rxbuf *rx = &ch->rx;
+	struct ipcx_rxbuf *rx = &ch->stream->rx;
 	size_t scanned = 0;
 
 	for (;;) {
 		struct ipcx_frame f;
+		struct iovec iov1;
 		size_t want;
 		ssize_t r;
 		int rc = ipcx__frame_decode(ch->framing, ch->max, rx->data + rx->start,
@@ -530,16 +525,16 @@ frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *in
 			/* Nothing buffered: read straight into the caller's buffer. */
 			if (cap == 0)
 				return -EMSGSIZE;
-			r = ch->tp->t_ops->c_recv(ch, buf, cap < ch->max ? cap : ch->max, info,
-			                          deadline);
+			iov1.iov_base = buf;
+			iov1.iov_len = cap < ch->max ? cap : ch->max;
+			r = ch->stream->ops->s_read(ch, &iov1, 1, deadline);
 			if (r == IPCX_EOF)
 				rx->eof = true;
 			if (r > 0)
 				fill_stream_info(ch, info);
 			return r;
 		}
-		if (ch->framing == IPCX_FRAMING_LEN && rx->end == rx->start && cap > 0 &&
-		    ch->tp->t_ops->c_readv != NULL) {
+		if (ch->framing == IPCX_FRAMING_LEN && rx->end == rx->start && cap > 0) {
 			r = frame_recv_direct(ch, buf, cap, deadline);
 			if (r != NOT_DIRECT) {
 				if (r >= 0)
@@ -554,9 +549,11 @@ frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *in
 		if (rx_reserve(rx, want) < 0)
 			return -ENOMEM;
 		want = rx->cap - rx->end;
-		if (ch->rx_exact)
+		if ((ch->stream->flags & IPCX_STREAM_EXACT))
 			want = ch->framing == IPCX_FRAMING_LEN ? f.need - (rx->end - rx->start) : 1;
-		r = ch->tp->t_ops->c_recv(ch, rx->data + rx->end, want, NULL, deadline);
+		iov1.iov_base = rx->data + rx->end;
+		iov1.iov_len = want;
+		r = ch->stream->ops->s_read(ch, &iov1, 1, deadline);
 		if (r == IPCX_EOF) {
 			rx->eof = true;
 			continue;
@@ -570,33 +567,33 @@ frame_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *in
 /* ---- readiness -------------------------------------------------------- */
 
 /*
- * One read may bring several messages into ch->rx; the stream's descriptor
+ * One read may bring several messages into the rx buffer; the stream's descriptor
  * then no longer says that they wait, and a program that polls it before
  * each receive would never come back for them.  So once ipcx_pollfd has
  * been asked for (programs that never poll pay nothing), ready_fd is kept
- * readable exactly while the next receive would return at once from ch->rx,
+ * readable exactly while the next receive would return at once from it,
  * and ipcx_pollfd gives out an epoll set of the stream and ready_fd.
  */
 static void
 rx_ready_update(struct ipcx_chan *ch)
 {
-	struct ipcx_rxbuf *rx = &ch->rx;
+	struct ipcx_rxbuf *rx = &ch->stream->rx;
 	struct ipcx_frame f;
 	uint64_t v = 1;
 	bool ready;
 
-	if (ch->ready_fd < 0)
+	if (ch->stream->ready_fd < 0)
 		return;
 	ready = rx->eof || (rx->end > rx->start &&
 	                    ipcx__frame_decode(ch->framing, ch->max, rx->data + rx->start,
 	                                       rx->end - rx->start, 0, rx->eof, &f) != 0);
-	if (ready == ch->rx_ready)
+	if (ready == ch->stream->rx_ready)
 		return;
 	if (ready)
-		(void)!write(ch->ready_fd, &v, sizeof(v));
+		(void)!write(ch->stream->ready_fd, &v, sizeof(v));
 	else
-		(void)!read(ch->ready_fd, &v, sizeof(v));
-	ch->rx_ready = ready;
+		(void)!read(ch->stream->ready_fd, &v, sizeof(v));
+	ch->stream->rx_ready = ready;
 }
 
 int
@@ -605,8 +602,8 @@ ipcx__frame_pollfd(struct ipcx_chan *ch, int fd)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int ep, ready, err;
 
-	if (ch->poll_fd >= 0)
-		return ch->poll_fd;
+	if (ch->stream->poll_fd >= 0)
+		return ch->stream->poll_fd;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ep = ep < 0 ? -errno : ipcx__fd_above_stdio(ep);
 	if (ep < 0)
@@ -624,9 +621,9 @@ ipcx__frame_pollfd(struct ipcx_chan *ch, int fd)
 		ipcx__close(ready);
 		return err;
 	}
-	ch->poll_fd = ep;
-	ch->ready_fd = ready;
-	ch->rx_ready = false;
+	ch->stream->poll_fd = ep;
+	ch->stream->ready_fd = ready;
+	ch->stream->rx_ready = false;
 	rx_ready_update(ch);
 	return ep;
 }

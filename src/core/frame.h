@@ -52,4 +52,7 @@ int ipcx__frame_pollfd(struct ipcx_chan *ch, int fd);
 #define IPCX_FLUSH_CLOSING 2u
 int ipcx__frame_flush(struct ipcx_chan *ch, int64_t deadline, unsigned how);
 
+/* Release a channel's stream and what the framing holds (chan_free). */
+void ipcx__stream_free(struct ipcx_chan *ch);
+
 #endif

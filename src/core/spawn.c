@@ -58,22 +58,44 @@ ipcx_spawn(char *const argv[], const char *uri, ipcx_chan **ret_ch, pid_t *ret_p
 	ipcx_chan *mine = NULL, *theirs = NULL;
 	char entry[64];
 	char **env = NULL;
+	const struct ipcx_transport *tp, *adopter = NULL, *const *t;
+	const char *colon;
 	sigset_t none;
 	pid_t pid;
 	int rc;
 
 	if (argv == NULL || argv[0] == NULL || uri == NULL || ret_ch == NULL || ret_pid == NULL)
 		return -EINVAL;
-	if (strncmp(uri, "pipe:", 5) != 0)
-		return strchr(uri, ':') ? -ENOTSUP : -EINVAL;
+	/* Any transport that pairs into byte streams will do; the child joins
+	 * its inherited descriptors through the transport that adopts them. */
+	colon = strchr(uri, ':');
+	if (colon == NULL)
+		return -EINVAL;
+	tp = ipcx__transport_find(uri, (size_t)(colon - uri));
+	for (t = ipcx__transports; *t != NULL && adopter == NULL; t++)
+		if ((*t)->t_caps & IPCX_CAP_ADOPT_FDS)
+			adopter = *t;
+	if (tp == NULL)
+		return -EINVAL;
+	if (!(tp->t_caps & IPCX_CAP_PAIR) || adopter == NULL)
+		return -ENOTSUP;
 	rc = ipcx_pair(uri, &mine, &theirs);
 	if (rc < 0)
 		return rc;
-	if (set_blocking(theirs->rfd) < 0 || set_blocking(theirs->wfd) < 0) {
-		rc = -errno;
+	if (!theirs->stream) {
+		rc = -ENOTSUP; /* a message socket would lose its boundaries */
 		goto out;
 	}
-	snprintf(entry, sizeof(entry), "IPCX_CHANNEL=pipe:%d,%d", theirs->rfd, theirs->wfd);
+	if ((rc = set_blocking(theirs->rfd)) < 0 || (rc = set_blocking(theirs->wfd)) < 0)
+		goto out;
+	/* A socket pair's end is one descriptor both ways: "RFD,WFD" names
+	 * two different ones. */
+	if (theirs->rfd == theirs->wfd)
+		snprintf(entry, sizeof(entry), "IPCX_CHANNEL=%s:%d", adopter->t_scheme,
+		         theirs->rfd);
+	else
+		snprintf(entry, sizeof(entry), "IPCX_CHANNEL=%s:%d,%d", adopter->t_scheme,
+		         theirs->rfd, theirs->wfd);
 	env = env_with_channel(entry);
 	if (env == NULL) {
 		rc = -ENOMEM;

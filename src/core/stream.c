@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stream.c - the byte I/O every stream transport shares.  A transport whose channel is a pair of descriptors
+ * stream.c - the stream object, and the byte I/O of streams on
+ * descriptors, which every stream transport (pipe, fifo, unix type=stream,
+ * tcp) uses as it is or wraps.  A transport whose channel is a pair of descriptors
  * (pipe, fifo, unix stream, tcp) points c_send/c_recv here and only opens
  * and closes its descriptors itself.
  */
@@ -9,11 +11,13 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/frame.h"
 #include "core/transport.h"
 #include "os/io.h"
 #include "os/sys.h"
@@ -51,18 +55,19 @@ blocking_kind(int fd, signed char *kind)
 static ssize_t
 blocking_fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
 {
+	struct ipcx_stream *st = ch->stream;
 	struct iovec piece[64];
 	ssize_t r;
 	int w, n;
 
 	for (;;) {
-		switch (blocking_kind(ch->wfd, &ch->wfd_kind)) {
+		switch (blocking_kind(ch->wfd, &st->wfd_kind)) {
 		case BLOCKING_PLAIN:
 			return ipcx__writev_pipe(ch->wfd, iov, iovcnt);
 		case BLOCKING_NOWAIT:
 			r = ipcx__writev_nowait(ch->wfd, iov, iovcnt);
 			if (r == -EOPNOTSUPP) {
-				ch->wfd_kind = BLOCKING_POLL;
+				st->wfd_kind = BLOCKING_POLL;
 				continue;
 			}
 			if (r != -EAGAIN || deadline == IPCX_DEADLINE_NOW)
@@ -76,7 +81,7 @@ blocking_fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int6
 			return w;
 		if (w & POLLERR)
 			return -EPIPE;
-		if (ch->wfd_kind == BLOCKING_POLL) {
+		if (st->wfd_kind == BLOCKING_POLL) {
 			n = ipcx__iov_clip(iov, iovcnt < 64 ? iovcnt : 64, BLOCKING_PIECE, piece);
 			return n == 0 ? 0 : ipcx__writev_pipe(ch->wfd, piece, n);
 		}
@@ -86,17 +91,18 @@ blocking_fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int6
 static ssize_t
 blocking_fd_readv(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
 {
+	struct ipcx_stream *st = ch->stream;
 	ssize_t r;
 	int w;
 
 	for (;;) {
-		switch (blocking_kind(ch->rfd, &ch->rfd_kind)) {
+		switch (blocking_kind(ch->rfd, &st->rfd_kind)) {
 		case BLOCKING_PLAIN:
 			return ipcx__readv(ch->rfd, iov, iovcnt);
 		case BLOCKING_NOWAIT:
 			r = ipcx__readv_nowait(ch->rfd, iov, iovcnt);
 			if (r == -EOPNOTSUPP) {
-				ch->rfd_kind = BLOCKING_POLL;
+				st->rfd_kind = BLOCKING_POLL;
 				continue;
 			}
 			return r;
@@ -110,8 +116,11 @@ blocking_fd_readv(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int
 }
 
 ssize_t
-ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
+ipcx__fd_stream_write(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
+                      int64_t deadline)
 {
+	struct ipcx_stream *st = ch->stream;
+
 	for (;;) {
 		ssize_t r;
 		int w;
@@ -120,13 +129,13 @@ ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t
 			return -EPIPE;
 		if (iovcnt > IOV_MAX)
 			iovcnt = IOV_MAX;
-		if (!ch->fd_is_socket && !ch->sigpipe_ref) {
-			ch->sigpipe_ref = true;
+		if (!(st->flags & IPCX_STREAM_SOCKET) && !st->sigpipe_ref) {
+			st->sigpipe_ref = true;
 			ipcx__sigpipe_ref();
 		}
-		if (ch->fd_is_socket)
+		if ((st->flags & IPCX_STREAM_SOCKET))
 			r = ipcx__send_iov(ch->wfd, iov, iovcnt, 0);
-		else if (ch->fd_blocking)
+		else if ((st->flags & IPCX_STREAM_BLOCKING))
 			r = blocking_fd_send(ch, iov, iovcnt, deadline);
 		else
 			r = ipcx__writev_pipe(ch->wfd, iov, iovcnt);
@@ -134,7 +143,7 @@ ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t
 			return r;
 		if (r == -ECONNRESET || r == -ENOTCONN)
 			return -EPIPE;
-		if (r != -EAGAIN || ch->fd_blocking) {
+		if (r != -EAGAIN || (st->flags & IPCX_STREAM_BLOCKING)) {
 			if (r != -EAGAIN && r != -ETIMEDOUT && r != -ECANCELED && r != -EINTR)
 				ch->last_errno = (int)-r;
 			return r;
@@ -142,51 +151,119 @@ ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t
 		w = ipcx__wait_fd(ch, ch->wfd, POLLOUT, deadline);
 		if (w < 0)
 			return w;
-		if ((w & POLLERR) && !ch->fd_is_socket)
+		if ((w & POLLERR) && !(st->flags & IPCX_STREAM_SOCKET))
 			return -EPIPE; /* a pipe with no reader */
 	}
 }
 
 ssize_t
-ipcx__fd_readv(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
+ipcx__fd_stream_read(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
+                     int64_t deadline)
 {
+	struct ipcx_stream *st = ch->stream;
+
 	for (;;) {
 		ssize_t r;
 		int w;
 
 		if (ch->rfd < 0)
 			return IPCX_EOF;
-		if (ch->fd_is_socket) {
+		/* A read that found nothing last time is likely to find nothing
+		 * now (a reply not back yet, a reader faster than its writer):
+		 * wait first, and save the doomed read - three system calls a
+		 * message become two.  A read that filled the buffer says data
+		 * is queued, and reading first is cheaper again. */
+		if (st->rx_wait_first && deadline != IPCX_DEADLINE_NOW) {
+			w = ipcx__wait_fd(ch, ch->rfd, POLLIN, deadline);
+			if (w < 0)
+				return w;
+		}
+		if ((st->flags & IPCX_STREAM_SOCKET)) {
 			struct msghdr msg = { .msg_iov = (struct iovec *)iov,
 				              .msg_iovlen = (size_t)iovcnt };
 			r = ipcx__recvmsg(ch->rfd, &msg, MSG_DONTWAIT);
-		} else if (ch->fd_blocking) {
+		} else if ((st->flags & IPCX_STREAM_BLOCKING)) {
 			r = blocking_fd_readv(ch, iov, iovcnt, deadline);
 		} else {
 			r = ipcx__readv(ch->rfd, iov, iovcnt);
 		}
-		if (r > 0)
+		if (r > 0) {
+			if ((size_t)r == ipcx__iov_total(iov, iovcnt))
+				st->rx_wait_first = false;
 			return r;
+		}
 		if (r == 0 || r == -ECONNRESET)
 			return IPCX_EOF;
 		if (r != -EAGAIN) {
 			ch->last_errno = (int)-r;
 			return r;
 		}
+		st->rx_wait_first = true;
 		w = ipcx__wait_fd(ch, ch->rfd, POLLIN, deadline);
 		if (w < 0)
 			return w;
 	}
 }
 
-ssize_t
-ipcx__fd_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
-              int64_t deadline)
+void
+ipcx__fd_stream_shutdown(struct ipcx_chan *ch, int how)
 {
-	struct iovec iov = { buf, cap };
+	bool sock = ch->stream->flags & IPCX_STREAM_SOCKET;
 
-	(void)info;
-	return ipcx__fd_readv(ch, &iov, 1, deadline);
+	if (how != SHUT_RD && ch->wfd >= 0) {
+		if (sock)
+			(void)shutdown(ch->wfd, SHUT_WR);
+		else if (ch->wfd != ch->rfd)
+			/* Letting go of our write end is how a pipe reader learns
+			 * the stream ended mid-frame. */
+			ipcx__fd_detach(ch->wfd);
+	}
+	if (how != SHUT_WR && ch->rfd >= 0) {
+		if (sock)
+			(void)shutdown(ch->rfd, SHUT_RD);
+		else if (ch->rfd != ch->wfd)
+			ipcx__fd_detach(ch->rfd);
+	}
+}
+
+const struct ipcx_stream_ops ipcx__fd_stream_ops = {
+	.s_write = ipcx__fd_stream_write,
+	.s_read = ipcx__fd_stream_read,
+	.s_shutdown = ipcx__fd_stream_shutdown,
+};
+
+int
+ipcx__stream_open(struct ipcx_chan *ch, const struct ipcx_stream_ops *ops, unsigned flags)
+{
+	struct ipcx_stream *st = ch->stream;
+
+	if (st == NULL) {
+		st = calloc(1, sizeof(*st));
+		if (st == NULL)
+			return -ENOMEM;
+		st->poll_fd = st->ready_fd = -1;
+		ch->stream = st;
+	}
+	st->ops = ops;
+	st->flags = flags;
+	return 0;
+}
+
+void
+ipcx__stream_free(struct ipcx_chan *ch)
+{
+	struct ipcx_stream *st = ch->stream;
+
+	if (st == NULL)
+		return;
+	if (st->sigpipe_ref)
+		ipcx__sigpipe_unref();
+	ipcx__close(st->poll_fd);
+	ipcx__close(st->ready_fd);
+	free(st->rx.data);
+	free(st->tx_tail);
+	free(st);
+	ch->stream = NULL;
 }
 
 int

@@ -44,6 +44,79 @@ struct ipcx_rxbuf {
 };
 
 /*
+ * A byte stream the core frames (DESIGN.md, "Framing").  Made only for
+ * stream channels, by ipcx__stream_open() from the transport's c_create,
+ * c_join, c_accept or c_pair; message channels have none.  The transport
+ * gives the stream its own small I/O table; the core keeps the framing
+ * state here, so struct ipcx_chan holds only what every channel has.
+ */
+#define IPCX_STREAM_SOCKET   (1u << 0) /* rfd/wfd are sockets: MSG_NOSIGNAL, MSG_DONTWAIT */
+#define IPCX_STREAM_BLOCKING (1u << 1) /* in blocking mode, shared with others (adopted) */
+#define IPCX_STREAM_EXACT    (1u << 2) /* read no byte beyond the message being received:
+                                        * the stream outlives this receiver (a FIFO, an
+                                        * inherited descriptor), and bytes read ahead
+                                        * would be lost to whoever reads next */
+#define IPCX_STREAM_SHARED   (1u << 3) /* unrelated writers share the stream (FIFO): a
+                                        * framing error drops what is buffered and
+                                        * asks the transport to resynchronise, instead
+                                        * of breaking the channel */
+
+struct ipcx_stream_ops {
+	/* Write some of iov (at least one byte) and return how many, waiting
+	 * until the deadline for room.  Errors: -EAGAIN/-ETIMEDOUT (nothing
+	 * written), -EPIPE, -ECANCELED, -EINTR. */
+	ssize_t (*s_write)(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
+	                   int64_t deadline);
+	/* Read what is available (at least one byte) into iov, or IPCX_EOF.
+	 * Errors: -EAGAIN, -ETIMEDOUT, -ECANCELED, -EINTR. */
+	ssize_t (*s_read)(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
+	                  int64_t deadline);
+	/*
+	 * SHUT_WR: a started frame cannot be finished: make the peer see the
+	 * stream end, so it never takes a shorter message.  SHUT_RD: the peer
+	 * broke the framing: stop reading it (a shared stream instead drops
+	 * what it can of the garbage, within bounds).  Never fails.
+	 */
+	void (*s_shutdown)(struct ipcx_chan *ch, int how);
+};
+
+/* The I/O table of a stream on ch->rfd/ch->wfd (pipes, sockets, FIFOs). */
+extern const struct ipcx_stream_ops ipcx__fd_stream_ops;
+ssize_t ipcx__fd_stream_write(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
+                              int64_t deadline);
+ssize_t ipcx__fd_stream_read(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
+                             int64_t deadline);
+void ipcx__fd_stream_shutdown(struct ipcx_chan *ch, int how);
+
+struct ipcx_stream {
+	const struct ipcx_stream_ops *ops;
+	unsigned flags;          /* IPCX_STREAM_* */
+
+	/* The descriptor I/O of ipcx__fd_stream_ops. */
+	bool rx_wait_first;      /* the last read found nothing: poll before reading */
+	signed char rfd_kind;    /* IPCX_STREAM_BLOCKING: how rfd/wfd are used without */
+	signed char wfd_kind;    /* blocking (stream.c); 0 until first use */
+	bool sigpipe_ref;        /* holds a reference on the SIGPIPE guard (os/io.h) */
+
+	/* Framing (frame.c). */
+	bool broken;             /* a started frame could not be finished: -EPIPE */
+	struct ipcx_rxbuf rx;    /* framed receive buffer */
+	int poll_fd;             /* what ipcx_pollfd gives out (an epoll set of the
+	                          * stream and ready_fd), made on first use; -1 */
+	int ready_fd;            /* eventfd readable while rx holds a whole message; -1 */
+	bool rx_ready;           /* ready_fd is signalled */
+	uint8_t *tx_tail;        /* unsent rest of a frame started by a timeout-0 send */
+	size_t tx_tail_len;
+	size_t tx_tail_off;
+};
+
+/*
+ * Make ch a stream channel with the given I/O table and IPCX_STREAM_*
+ * flags.  Returns 0 or -ENOMEM.  Calling it again only updates the flags.
+ */
+int ipcx__stream_open(struct ipcx_chan *ch, const struct ipcx_stream_ops *ops, unsigned flags);
+
+/*
  * The part of every channel the core reads and writes.  A transport's own
  * channel struct embeds it as its first member, and the core allocates
  * t_chan_size bytes for the whole.
@@ -58,19 +131,8 @@ struct ipcx_chan {
 	/* Filled by the transport in c_create/c_join/c_accept/c_pair. */
 	int rfd;                 /* descriptor the core polls to receive, or -1 */
 	int wfd;                 /* descriptor the core polls to send, or -1 */
-	bool stream;             /* a byte stream: the core frames it */
-	bool fd_is_socket;       /* send with MSG_NOSIGNAL; no SIGPIPE guard needed */
-	bool fd_blocking;        /* fds are in blocking mode (adopted): poll before I/O */
-	signed char rfd_kind;    /* fd_blocking: how rfd/wfd are used without blocking, */
-	signed char wfd_kind;    /* IPCX_BLOCKING_* in stream.c; 0 until first use */
-	bool sigpipe_ref;        /* holds a reference on the SIGPIPE guard (os/io.h) */
+	struct ipcx_stream *stream; /* a byte stream the core frames, or NULL */
 	bool listening;          /* a socket that only accepts */
-	bool rx_exact;           /* read no byte beyond the message being received:
-	                          * the stream outlives this receiver (a FIFO, an
-	                          * inherited descriptor), and bytes read ahead would
-	                          * be lost to whoever reads next */
-	bool multi_writer;       /* several unrelated writers share the stream (FIFO):
-	                          * a framing error flushes instead of breaking */
 	bool may_adopt;          /* set by the core before c_create: no live process
 	                          * holds a leftover of this object (its registry
 	                          * entry's exclusive lock was taken, or it has none),
@@ -80,23 +142,13 @@ struct ipcx_chan {
 	                          * c_create/c_join, 0 means "transport's default" */
 
 	/* Owned by the core. */
-	enum ipcx_framing framing;
+	enum ipcx_framing framing; /* "framing=", for stream channels */
 	unsigned mode;           /* "mode=", default 0600 */
 	int wake_fd;             /* eventfd written by ipcx_wake */
 	bool pending_intr;       /* a signal came mid-frame: the next wait says -EINTR */
 	int linger_ms;           /* "linger=": how long close may finish a frame */
 	atomic_uint wake_pending;          /* an ipcx_wake not yet consumed */
 	_Atomic uint32_t *_Atomic futex_waiting; /* the word a futex wait sleeps on */
-	bool broken;             /* a started frame could not be finished: -EPIPE */
-	int broken_err;          /* what later receives answer once broken */
-	struct ipcx_rxbuf rx;    /* framed receive buffer */
-	int poll_fd;             /* framed stream: what ipcx_pollfd gives out (an epoll
-	                          * set of the stream and ready_fd), made on first use; -1 */
-	int ready_fd;            /* eventfd readable while rx holds a whole message; -1 */
-	bool rx_ready;           /* ready_fd is signalled */
-	uint8_t *tx_tail;        /* unsent rest of a frame started by a timeout-0 send */
-	size_t tx_tail_len;
-	size_t tx_tail_off;
 	bool has_peer;           /* peer credentials below are known (SO_PEERCRED) */
 	pid_t peer_pid;
 	uid_t peer_uid;
@@ -122,6 +174,13 @@ void ipcx__set_errmsg(struct ipcx_chan *ch, const char *fmt, ...)
  * hold), so a check reads `return ipcx__uri_invalid(-EINVAL, "...");`.
  */
 int ipcx__uri_invalid(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The thread's sentence for calls with no channel to hold it (err.c):
+ * cleared at the start of such a call, tested, or taken from a channel
+ * about to be freed. */
+void ipcx__errmsg_reset(void);
+bool ipcx__errmsg_unset(void);
+void ipcx__errmsg_keep(const struct ipcx_chan *ch);
 
 /*
  * The ops table.  `deadline` is an absolute CLOCK_MONOTONIC time from
@@ -158,20 +217,21 @@ struct ipcx_chan_ops {
 	int (*c_accept)(struct ipcx_chan *listener, struct ipcx_chan *conn, int64_t deadline);
 
 	/*
-	 * c_send: on a stream, write some of the bytes (at least one) and return
-	 * how many; the core frames and loops.  On a message transport, send
-	 * the whole message atomically and return its length.  The core has
-	 * already checked len against ch->max.  Errors: -EAGAIN/-ETIMEDOUT
-	 * (nothing sent), -EPIPE, -EMSGSIZE, -ECANCELED, -EINTR.  Required.
+	 * c_send: on a message channel, send the whole message atomically and
+	 * return its length.  The core has already checked len against
+	 * ch->max.  Stream channels never reach it: the core frames them and
+	 * writes through their stream's s_write.  Errors: -EAGAIN/-ETIMEDOUT
+	 * (nothing sent), -EPIPE, -EMSGSIZE, -ECANCELED, -EINTR.  Required
+	 * unless every channel of the transport is a stream.
 	 */
 	ssize_t (*c_send)(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
 	                  int64_t deadline);
 
 	/*
-	 * c_recv: on a stream, read what is available (at least one byte) into
-	 * buf and return the count, or IPCX_EOF.  On a message transport,
-	 * receive one message; a message larger than cap is -EMSGSIZE and stays
-	 * queued where the mechanism allows.  info may be NULL.  Required.
+	 * c_recv: on a message channel, receive one message; a message larger
+	 * than cap is -EMSGSIZE and stays queued where the mechanism allows.
+	 * info may be NULL.  Stream channels read through s_read.  Required
+	 * unless every channel of the transport is a stream.
 	 * Errors: IPCX_EOF, -EAGAIN, -ETIMEDOUT, -EMSGSIZE, -ECANCELED, -EINTR.
 	 */
 	ssize_t (*c_recv)(struct ipcx_chan *ch, void *buf, size_t cap,
@@ -206,9 +266,12 @@ struct ipcx_chan_ops {
 	/*
 	 * c_canonical: write the registry identity of the object the URI names
 	 * ("fifo:/abs/path"; with an open channel ch, "tcp:127.0.0.1:4000" shows
-	 * the bound port) into out.  ch may be NULL (ipcx_unlink).  NULL: the
-	 * object is not registered (anonymous pipes).  Returns 0, 1 when this
-	 * particular URI names nothing to register (a socketpair), or
+	 * the bound port) into out.  ch may be NULL: ipcx_unlink, and
+	 * ipcx_create before c_create, which registers the name first.  NULL:
+	 * the object is not registered (anonymous pipes).  Returns 0, 1 when
+	 * this particular URI names nothing to register (a socketpair) or -
+	 * without ch - names it only once the object exists (a port the kernel
+	 * picks: the core then registers it right after c_create), or
 	 * -ENAMETOOLONG.
 	 */
 	int (*c_canonical)(const struct ipcx_uri *uri, struct ipcx_chan *ch, char *out,
@@ -237,14 +300,6 @@ struct ipcx_chan_ops {
 	 */
 	int (*c_check)(const struct ipcx_uri *uri);
 
-	/*
-	 * c_readv: on a stream, c_recv into several buffers at once, so the
-	 * core can read a frame's header, the payload straight into the
-	 * caller's buffer and what follows into its own, with one system
-	 * call.  Same results as c_recv.  NULL: the core uses c_recv.
-	 */
-	ssize_t (*c_readv)(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
-	                   int64_t deadline);
 };
 
 /*
@@ -266,6 +321,8 @@ struct ipcx_chan_ops {
 #define IPCX_CAP_PUBLIC       0x0000ffffu
 #define IPCX_CAP_MULTI_WRITER (1u << 24) /* many senders, one stream */
 #define IPCX_CAP_FD_PASS      (1u << 25)
+#define IPCX_CAP_ADOPT_FDS    (1u << 26) /* joins inherited descriptors: the URI a
+                                          * spawned child gets is SCHEME:RFD,WFD */
 
 #define IPCX_TRANSPORT_VERSION 1
 
@@ -315,7 +372,6 @@ int ipcx__wait_fd(struct ipcx_chan *ch, int fd, short events, int64_t deadline);
 int ipcx__wait_futex(struct ipcx_chan *ch, _Atomic uint32_t *word, uint32_t expected,
                      int64_t deadline);
 void ipcx__futex_wake_all(_Atomic uint32_t *word);
-/* ipcx_wake's half for futex sleepers (async-signal-safe). */
 /* ipcx_wake's half for futex sleepers, after it set wake_pending
  * (async-signal-safe). */
 void ipcx__wake_futex_waiter(struct ipcx_chan *ch);
@@ -324,14 +380,6 @@ void ipcx__wake_futex_waiter(struct ipcx_chan *ch);
  * poll (a FIFO with no reader yet).  *step_ms grows to a cap.  Returns 0 to
  * retry, or -ETIMEDOUT/-EAGAIN/-ECANCELED/-EINTR. */
 int ipcx__backoff(struct ipcx_chan *ch, int64_t deadline, int *step_ms);
-
-/* Generic byte I/O on ch->rfd / ch->wfd for stream transports. */
-ssize_t ipcx__fd_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
-                      int64_t deadline);
-ssize_t ipcx__fd_readv(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt,
-                       int64_t deadline);
-ssize_t ipcx__fd_recv(struct ipcx_chan *ch, void *buf, size_t cap,
-                      struct ipcx_msg_info *info, int64_t deadline);
 
 /* Canonical absolute form of a path address: prefix cwd when relative. */
 int ipcx__abs_path(const char *path, char *out, size_t outlen);

@@ -47,7 +47,11 @@ transport_check(const struct ipcx_transport *tp)
 	assert(tp->t_chan_size >= sizeof(struct ipcx_chan));
 	assert(strlen(tp->t_scheme) < 16);
 	assert(ops != NULL && ops->c_create != NULL && ops->c_join != NULL &&
-	       ops->c_send != NULL && ops->c_recv != NULL && ops->c_close != NULL);
+	       ops->c_close != NULL);
+	/* Only message channels use c_send/c_recv: streams go through their
+	 * stream's table. */
+	assert((tp->t_caps & IPCX_CAP_STREAM && !(tp->t_caps & IPCX_CAP_MESSAGE)) ||
+	       (ops->c_send != NULL && ops->c_recv != NULL));
 	assert(tp->t_planned || (tp->t_summary != NULL && tp->t_address != NULL &&
 	                         tp->t_default_max != 0 && ops->c_check != NULL));
 	/* Zero-copy comes as a whole or not at all. */

@@ -7,12 +7,14 @@
  * deadlines are kept by ipcx__wait_fd, not here.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "os/io.h"
+#include "shared/ipcx_shared.h"
 #include "os/sys.h"
 
 int
@@ -134,19 +136,7 @@ ipcx__readv_nowait(int fd, const struct iovec *iov, int iovcnt)
 void
 ipcx__iov_advance(struct iovec *iov, int *iovcnt, size_t k)
 {
-	int i = 0, j;
-
-	while (i < *iovcnt && k >= iov[i].iov_len) {
-		k -= iov[i].iov_len;
-		i++;
-	}
-	if (i < *iovcnt) {
-		iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
-		iov[i].iov_len -= k;
-	}
-	for (j = 0; i + j < *iovcnt; j++)
-		iov[j] = iov[i + j];
-	*iovcnt = j;
+	ipcx_shared_iov_advance(iov, iovcnt, k);
 }
 
 int
@@ -231,6 +221,74 @@ ipcx__socket(int domain, int type, int protocol)
 	if (fd < 0)
 		return -errno;
 	return ipcx__fd_above_stdio(fd);
+}
+
+ssize_t
+ipcx__pread_full(int fd, void *buf, size_t n, off_t off)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = ipcx__sys.pread(fd, p + got, n - got, off + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t
+ipcx__pwritev_full(int fd, const struct iovec *iov, int iovcnt, off_t off)
+{
+	struct iovec v[16];
+	size_t total, done = 0;
+	int n = iovcnt;
+	ssize_t r;
+
+	if (iovcnt < 0 || iovcnt > 16)
+		return -EINVAL;
+	memcpy(v, iov, sizeof(v[0]) * (size_t)iovcnt);
+	total = ipcx__iov_total(v, n);
+	while (done < total) {
+		r = ipcx__sys.pwritev(fd, v, n, off + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO; /* a regular file that takes nothing: never loop on it */
+		done += (size_t)r;
+		ipcx__iov_advance(v, &n, (size_t)r);
+	}
+	return (ssize_t)total;
+}
+
+int
+ipcx__ftruncate(int fd, off_t len)
+{
+	int r;
+
+	do
+		r = ipcx__sys.ftruncate(fd, len);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+int
+ipcx__fdatasync(int fd)
+{
+	int r;
+
+	do
+		r = ipcx__sys.fdatasync(fd);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
 }
 
 int

@@ -60,6 +60,20 @@ int ipcx__socket(int domain, int type, int protocol);
  * closes it exactly once.  No-op for fd < 0. */
 void ipcx__fd_detach(int fd);
 
+/*
+ * Regular files (the file: log).  ipcx__pread_full reads until n bytes or
+ * the end of the file and returns the count, which is short only at the
+ * end of the file: the caller reports a short read, never pads it.
+ * ipcx__pwritev_full writes the whole iovec (at most 16 entries) at off,
+ * looping over partial writes, and returns the total or -errno; what a
+ * failed call had already written stays in the file, for the caller to
+ * truncate.  The others return 0 or -errno.
+ */
+ssize_t ipcx__pread_full(int fd, void *buf, size_t n, off_t off);
+ssize_t ipcx__pwritev_full(int fd, const struct iovec *iov, int iovcnt, off_t off);
+int ipcx__ftruncate(int fd, off_t len);
+int ipcx__fdatasync(int fd);
+
 /* Bytes waiting to be read (FIONREAD), or -errno. */
 int ipcx__fionread(int fd);
 

@@ -19,7 +19,9 @@
  * ipcx blocked, any SIGPIPE pending at that point came from a write made
  * while ipcx's block stood; in a thread the program blocked itself, a
  * SIGPIPE that was pending before the write is the program's and is left
- * alone (that case alone costs a sigpending(2) per write).
+ * alone.  That case alone costs system calls per write: the program may
+ * lift its block at any time, so the mask is asked for again, then the
+ * pending set.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -110,14 +112,21 @@ ipcx__sigpipe_before_write(void)
 {
 	sigset_t set, old;
 
-	if (guard_state == GUARD_UNKNOWN) {
-		sigpipe_set(&set);
-		if (pthread_sigmask(SIG_BLOCK, &set, &old) != 0)
-			return false;
-		guard_state = sigismember(&old, SIGPIPE) ? GUARD_PROGRAMS : GUARD_OURS;
+	if (guard_state == GUARD_OURS)
+		return false;
+	/* The program's block is its own to lift (a section it ran with
+	 * signals blocked has ended), so it is asked about again before each
+	 * write: a lifted one is replaced by ipcx's. */
+	sigpipe_set(&set);
+	if (pthread_sigmask(SIG_BLOCK, &set, &old) != 0)
+		return false;
+	if (!sigismember(&old, SIGPIPE)) {
+		guard_state = GUARD_OURS;
 		guard_epoch = atomic_load(&release_epoch);
+		return false;
 	}
-	return guard_state == GUARD_PROGRAMS && sigpipe_pending();
+	guard_state = GUARD_PROGRAMS;
+	return sigpipe_pending();
 }
 
 void

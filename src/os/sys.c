@@ -6,6 +6,7 @@
  * tests exercise the very code that ships.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "os/sys.h"
@@ -29,6 +30,11 @@ sys_openat(int dirfd, const char *path, int flags, mode_t mode)
 		.openat = sys_openat,  \
 		.accept4 = accept4,    \
 		.connect = connect,    \
+		.pread = pread,        \
+		.pwritev = pwritev,    \
+		.ftruncate = ftruncate, \
+		.fdatasync = fdatasync, \
+		.renameat = renameat,  \
 	}
 
 static const struct ipcx__syscalls real_syscalls = REAL_SYSCALLS;

@@ -31,6 +31,12 @@ struct ipcx__syscalls {
 	int (*openat)(int dirfd, const char *path, int flags, mode_t mode);
 	int (*accept4)(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 	int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
+	/* Regular-file I/O (the file: log). */
+	ssize_t (*pread)(int fd, void *buf, size_t n, off_t off);
+	ssize_t (*pwritev)(int fd, const struct iovec *iov, int iovcnt, off_t off);
+	int (*ftruncate)(int fd, off_t len);
+	int (*fdatasync)(int fd);
+	int (*renameat)(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
 };
 
 extern struct ipcx__syscalls ipcx__sys;

@@ -3,52 +3,97 @@
  * fifo.c - named pipes: "fifo:PATH".
  *
  * One receiver, any number of senders (ipcx or not) coming and going.
- *  - The receiver opens the FIFO for reading and also holds a write end of
- *    its own, so it never sees a spurious end of file when the last sender
- *    leaves, and its poll never spins on POLLHUP.
+ *  - The receiver opens the FIFO read-write (Linux allows it on a FIFO), so
+ *    its own descriptor is also a writer: it never sees a spurious end of
+ *    file when the last sender leaves, and its poll never spins on POLLHUP.
+ *  - There is one receiver: it holds an OFD write lock on byte LOCK_RECV of
+ *    the FIFO, and a second ipcx receiver is refused with -EBUSY.  The lock
+ *    is the kernel's, so it dies with the descriptor (its holder's death
+ *    included).  OFD locks carry no pid, so the holder also locks the one
+ *    byte LOCK_PID_BASE + its pid, which one F_OFD_GETLK over the range
+ *    finds: that is how the refused one names it.
  *  - A sender opens the write end lazily; while no receiver exists open(2)
  *    fails with ENXIO, and the sender retries with bounded back-off (1 ms
  *    doubling to 50 ms) until its deadline: the kernel offers nothing to
  *    poll for "a reader arrived".
- *  - A frame of at most PIPE_BUF bytes (the default max, PIPE_BUF - 4, keeps
- *    every len frame there) goes out in one writev, which the kernel makes
- *    atomic: senders never interleave and a sender killed mid-call cannot
- *    tear the stream.
- *  - With a larger "max=", ipcx senders take an OFD write lock on the FIFO
- *    for the whole frame, so they serialise among themselves.  A sender
- *    killed (or stopped by its deadline) in the middle of such a frame
- *    corrupts the stream: the receiver may deliver a message spliced from
- *    the torn frame and the next sender's bytes before the framing shows
- *    the damage (-EPROTO, then a flush).  Non-ipcx writers do not take the
- *    lock.  ipcx-fifo(7) says so.
+ *  - max is a property of the FIFO, fixed when it is made.  With the
+ *    default (at most PIPE_BUF - 4), a len frame fits in PIPE_BUF and goes
+ *    out in one writev, which the kernel makes atomic: no lock, senders
+ *    never interleave and a sender killed mid-call cannot tear the stream.
+ *    A FIFO made with a larger max carries the sticky bit (FIFO_LARGE; a
+ *    FIFO holds no extended attributes, and the bit means nothing else on
+ *    one), which every sender reads with fstat when it opens the FIFO; there
+ *    EVERY ipcx frame, small ones too, is written under an OFD write lock on
+ *    byte LOCK_FRAME, because a small atomic write would otherwise land
+ *    between the pieces of another sender's large frame.  The lock is held
+ *    exactly while part of the sender's frame is out and part is not.  A
+ *    sender killed (or stopped by its deadline) in the middle of such a
+ *    frame corrupts the stream: ipcx-fifo(7) says so.
+ *  - Every open by path is checked: O_NOFOLLOW, then fstat (statx) must
+ *    show a FIFO with the device and inode recorded at create or join, and
+ *    the same birth time where the filesystem keeps one (an inode number
+ *    is reused once its FIFO is gone), so a path swapped for a file, a link
+ *    or another FIFO is refused (-ESTALE) and never written.
  *  - The receiver reads exactly one frame at a time (header, then payload),
  *    never ahead: the FIFO outlives any one receiver, and messages read
- *    ahead by a receiver that then closes would be lost to the next.
- * Both ends open the node they find at PATH; the creator makes it with
- * mkfifo(3), which never follows a symbolic link, then checks by fstat that
- * what it opened is that FIFO before setting its mode.
+ *    ahead by a receiver that then closes would be lost to the next.  The
+ *    pipe is sized (F_SETPIPE_SZ) to hold a whole frame of max bytes where
+ *    the system allows, so a large message is one write and one wake-up.
+ * The creator makes the node with mkfifo(3), which never follows a symbolic
+ * link, then checks by fstat that what it opened is that FIFO before
+ * setting its mode.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "core/frame.h"
 #include "core/transport.h"
 #include "os/io.h"
 
 #define FIFO_DEFAULT_MAX (PIPE_BUF - 4)
+/* What a joiner of a large-max FIFO that did not write max= gets: the bit
+ * records "large", not the number, and this is every framed transport's
+ * default. */
+#define FIFO_LARGE_MAX ((size_t)16 << 20)
+#define FIFO_LARGE S_ISVTX
+
+/* Byte ranges of the FIFO's lock space (a FIFO has no data there). */
+#define LOCK_FRAME 0
+#define LOCK_RECV 1
+#define LOCK_PID_BASE ((off_t)1 << 40)
+#define LOCK_PID_SPAN ((off_t)1 << 23) /* above PID_MAX_LIMIT (2^22) */
+
+/* Which node: device, inode, and birth time where the filesystem keeps
+ * one. */
+struct fifo_id {
+	dev_t dev;
+	ino_t ino;
+	struct statx_timestamp btime;
+	bool has_btime;
+	mode_t mode;
+	uid_t uid;
+};
 
 struct fifo_chan {
 	struct ipcx_chan base;
+	bool ready;          /* fifo_setup ran: c_close may run on a channel
+	                      * whose c_create never did (a core ENOMEM) */
+	bool large;          /* the FIFO is FIFO_LARGE: every frame is locked */
+	bool locked;         /* frame lock held: a frame is part written */
+	struct fifo_id id;   /* the node we made or joined: every open must
+	                      * find it again, and close removes only it */
 	char path[PATH_MAX];
-	dev_t dev;           /* the node we made or joined, to remove only it */
-	ino_t ino;
-	int keep_wfd;        /* the receiver's own write end (see above) */
-	bool locked;         /* holding the frame lock across c_send calls */
 };
 
 static struct fifo_chan *
@@ -70,63 +115,257 @@ fifo_chan_check(const struct ipcx_uri *uri)
 	return 0;
 }
 
+static const struct ipcx_stream_ops fifo_stream_ops;
+
 static int
 fifo_setup(struct ipcx_chan *ch)
 {
 	struct fifo_chan *f = fifo_of(ch);
+	int rc = fifo_chan_check(&ch->uri);
 
-	f->keep_wfd = -1;
+	if (rc < 0)
+		return rc;
 	snprintf(f->path, sizeof(f->path), "%s", ch->uri.address);
-	ch->stream = true;
-	ch->multi_writer = true;
-	ch->rx_exact = true;
-	if (ch->max == 0)
-		ch->max = FIFO_DEFAULT_MAX;
+	f->ready = true;
+	/* Many writers share the stream, and a receiver that stops must leave
+	 * the rest queued for the next one. */
+	return ipcx__stream_open(ch, &fifo_stream_ops, IPCX_STREAM_SHARED | IPCX_STREAM_EXACT);
+}
+
+/* /proc/sys/fs/pipe-max-size, read once per process (1 MiB, the kernel's
+ * default, if it cannot be read). */
+static size_t
+fifo_pipe_max(void)
+{
+	static _Atomic size_t cached;
+	size_t v = atomic_load_explicit(&cached, memory_order_relaxed);
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if (v != 0)
+		return v;
+	v = (size_t)1 << 20;
+	fd = ipcx__open("/proc/sys/fs/pipe-max-size", O_RDONLY, 0);
+	if (fd >= 0) {
+		n = ipcx__read(fd, buf, sizeof(buf) - 1);
+		ipcx__close(fd);
+		if (n > 0) {
+			unsigned long x;
+			buf[n] = '\0';
+			x = strtoul(buf, NULL, 10);
+			if (x >= 4096 && x <= INT_MAX)
+				v = x;
+		}
+	}
+	atomic_store_explicit(&cached, v, memory_order_relaxed);
+	return v;
+}
+
+/*
+ * Grow the pipe to hold one whole frame of max bytes (capped by the
+ * system's limit), so a large message costs one write and one wake-up, not
+ * one per 64 KiB.  Never shrinks (F_SETPIPE_SZ below what is queued fails)
+ * and never fails the open: a refusal (EPERM past the user's pipe quota)
+ * leaves the pipe as it was.
+ */
+static void
+fifo_size_pipe(struct ipcx_chan *ch, int fd)
+{
+	size_t want = ch->max + IPCX_FRAME_HDR, cap;
+	int cur = fcntl(fd, F_GETPIPE_SZ);
+
+	if (cur < 0 || (size_t)cur >= want)
+		return;
+	cap = fifo_pipe_max();
+	if (want > cap)
+		want = cap;
+	if ((size_t)cur < want)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)want);
+}
+
+/* statx of fd (path NULL) or of path itself (a link is not followed). */
+static int
+fifo_identify(int fd, const char *path, struct fifo_id *id)
+{
+	struct statx sx;
+	int rc = path == NULL ? statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &sx)
+	                      : statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW,
+	                              STATX_BASIC_STATS | STATX_BTIME, &sx);
+
+	if (rc < 0)
+		return -errno;
+	id->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	id->ino = sx.stx_ino;
+	id->has_btime = (sx.stx_mask & STATX_BTIME) != 0;
+	id->btime = sx.stx_btime;
+	id->mode = sx.stx_mode;
+	id->uid = sx.stx_uid;
 	return 0;
+}
+
+static bool
+fifo_same(const struct fifo_id *a, const struct fifo_id *b)
+{
+	if (!S_ISFIFO(a->mode) || !S_ISFIFO(b->mode) || a->dev != b->dev || a->ino != b->ino)
+		return false;
+	return !a->has_btime || !b->has_btime ||
+	       (a->btime.tv_sec == b->btime.tv_sec && a->btime.tv_nsec == b->btime.tv_nsec);
+}
+
+static const char *
+fifo_kind(mode_t m)
+{
+	return S_ISREG(m)   ? "a regular file"
+	       : S_ISDIR(m) ? "a directory"
+	       : S_ISLNK(m) ? "a symbolic link"
+	       : S_ISSOCK(m) ? "a socket"
+	       : S_ISFIFO(m) ? "another FIFO"
+	                     : "a device";
+}
+
+/* The path no longer names the FIFO this channel made or joined. */
+static int
+fifo_stale(struct ipcx_chan *ch, mode_t m)
+{
+	ipcx__set_errmsg(ch, "%s is no longer the FIFO this channel opened (it is now %s); "
+	                     "refused",
+	                 fifo_of(ch)->path, fifo_kind(m));
+	return -ESTALE;
+}
+
+/*
+ * Open the recorded FIFO by path: O_NOFOLLOW, then fstat must show the
+ * same FIFO (device and inode).  A look first (lstat) spares opening
+ * whatever else now sits there; the fstat after the open is what decides.
+ * Returns the descriptor, -ESTALE, or the open's error (-ENXIO: a writer
+ * with no reader).
+ */
+static int
+fifo_open_checked(struct ipcx_chan *ch, int flags)
+{
+	struct fifo_chan *f = fifo_of(ch);
+	struct fifo_id id;
+	int fd, rc;
+
+	if (fifo_identify(-1, f->path, &id) == 0 && !fifo_same(&id, &f->id))
+		return fifo_stale(ch, id.mode);
+	fd = ipcx__open(f->path, flags | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY, 0);
+	if (fd == -ELOOP)
+		return fifo_stale(ch, S_IFLNK);
+	if (fd < 0)
+		return fd;
+	rc = fifo_identify(fd, NULL, &id);
+	if (rc == 0 && !fifo_same(&id, &f->id))
+		rc = fifo_stale(ch, id.mode);
+	if (rc < 0) {
+		ipcx__close(fd);
+		return rc;
+	}
+	f->large = (id.mode & FIFO_LARGE) != 0;
+	return fd;
+}
+
+/* Take the receiver lock on fd, or say who holds it (-EBUSY). */
+static int
+fifo_claim_receiver(struct ipcx_chan *ch, int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = LOCK_RECV,
+		            .l_len = 1 };
+	long pid = 0;
+	int i;
+
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0) {
+		struct flock me = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			            .l_start = LOCK_PID_BASE + getpid(), .l_len = 1 };
+		/* Best effort: it only names us to a receiver we refuse. */
+		(void)fcntl(fd, F_OFD_SETLK, &me);
+		return 0;
+	}
+	if (errno != EAGAIN && errno != EACCES)
+		return -errno;
+	/* The holder sets its pid byte just after the lock: give it that
+	 * moment. */
+	for (i = 0; i < 50 && pid == 0; i++) {
+		struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			           .l_start = LOCK_PID_BASE, .l_len = LOCK_PID_SPAN };
+		if (fcntl(fd, F_OFD_GETLK, &q) == 0 && q.l_type != F_UNLCK)
+			pid = (long)(q.l_start - LOCK_PID_BASE);
+		else
+			sched_yield();
+	}
+	if (pid > 0)
+		ipcx__set_errmsg(ch, "%s already has a receiver, pid %ld; a FIFO has one "
+		                     "receiver",
+		                 fifo_of(ch)->path, pid);
+	else
+		ipcx__set_errmsg(ch, "%s already has a receiver; a FIFO has one receiver",
+		                 fifo_of(ch)->path);
+	return -EBUSY;
 }
 
 static int
 fifo_chan_create(struct ipcx_chan *ch)
 {
 	struct fifo_chan *f = fifo_of(ch);
+	struct fifo_id seen = { 0 }, id;
 	struct stat st;
+	mode_t large;
 	bool made = true;
 	int rc, fd;
 
-	rc = fifo_chan_check(&ch->uri);
+	rc = fifo_setup(ch);
 	if (rc < 0)
 		return rc;
-	fifo_setup(ch);
-	if (mkfifo(f->path, 0600) < 0) {
+	if (ch->max == 0)
+		ch->max = FIFO_DEFAULT_MAX;
+	large = ch->max > FIFO_DEFAULT_MAX ? FIFO_LARGE : 0;
+	/* The bit is there from birth: no sender can open the FIFO before it
+	 * says how to write to it. */
+	if (mkfifo(f->path, 0600 | large) < 0) {
 		if (errno != EEXIST)
 			return -errno;
-		/* Adopt our own leftover FIFO, never anything else. */
-		if ((ch->flags & IPCX_EXCL) || lstat(f->path, &st) < 0 ||
-		    !S_ISFIFO(st.st_mode) || st.st_uid != geteuid())
+		/* Adopt a leftover only when the core says no live process
+		 * holds it, and only our own FIFO made for the same max. */
+		if (!ch->may_adopt || fifo_identify(-1, f->path, &seen) < 0 ||
+		    !S_ISFIFO(seen.mode) || seen.uid != geteuid())
 			return -EEXIST;
+		if ((seen.mode & FIFO_LARGE) != large) {
+			ipcx__set_errmsg(ch, "%s exists, made for %s; it is not adopted",
+			                 f->path,
+			                 large ? "the default max (lock-free)"
+			                       : "a max above PIPE_BUF - 4 (locked frames)");
+			return -EEXIST;
+		}
 		made = false;
 	}
 	/* O_RDWR opens a FIFO without waiting for a peer (Linux); the
 	 * descriptor only sets the mode and is closed again. */
-	fd = ipcx__open(f->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
+	fd = ipcx__open(f->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY, 0);
 	if (fd == -EACCES &&
-	    fchmodat(AT_FDCWD, f->path, 0600, AT_SYMLINK_NOFOLLOW) == 0) {
+	    fchmodat(AT_FDCWD, f->path, 0600 | large, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* The umask took the owner's own access (umask 0277 and
 		 * up): give it back, never through a link, and retry. */
-		fd = ipcx__open(f->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
+		fd = ipcx__open(f->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY, 0);
 	}
 	if (fd < 0) {
 		rc = fd == -ELOOP ? -EEXIST : fd;
 		goto fail;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+	if (fifo_identify(fd, NULL, &id) < 0 || !S_ISFIFO(id.mode) ||
+	    (!made && !fifo_same(&id, &seen))) {
 		ipcx__close(fd);
 		rc = -EEXIST;
 		goto fail;
 	}
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
-	rc = fchmod(fd, ch->mode) < 0 ? -errno : 0;
+	f->id = id;
+	f->large = large != 0;
+	rc = fchmod(fd, ch->mode | large) < 0 ? -errno : 0;
+	if (rc == 0 && large && (fstat(fd, &st) < 0 || !(st.st_mode & FIFO_LARGE))) {
+		ipcx__set_errmsg(ch, "this filesystem does not keep the sticky bit that records "
+		                     "max= on a FIFO");
+		rc = -ENOTSUP;
+	}
 	ipcx__close(fd);
 	if (rc < 0)
 		goto fail;
@@ -142,55 +381,70 @@ static int
 fifo_chan_join(struct ipcx_chan *ch, int64_t deadline)
 {
 	struct fifo_chan *f = fifo_of(ch);
-	struct stat st;
 	int rc;
 
 	(void)deadline;
-	rc = fifo_chan_check(&ch->uri);
+	rc = fifo_setup(ch);
 	if (rc < 0)
 		return rc;
-	fifo_setup(ch);
-	if (stat(f->path, &st) < 0)
-		return -errno;
-	if (!S_ISFIFO(st.st_mode)) {
+	rc = fifo_identify(-1, f->path, &f->id);
+	if (rc < 0)
+		return rc;
+	if (S_ISLNK(f->id.mode)) {
+		/* Follow a link once, here: from now on the channel opens the
+		 * FIFO it found, under its own name, and only that FIFO. */
+		char *real = realpath(f->path, NULL);
+		if (real == NULL)
+			return errno == ENOMEM ? -ENOMEM : -errno;
+		rc = snprintf(f->path, sizeof(f->path), "%s", real) >= (int)sizeof(f->path)
+		             ? -ENAMETOOLONG
+		             : 0;
+		free(real);
+		if (rc < 0)
+			return rc;
+		rc = fifo_identify(-1, f->path, &f->id);
+		if (rc < 0)
+			return rc;
+	}
+	if (!S_ISFIFO(f->id.mode)) {
 		ipcx__set_errmsg(ch, "%s exists and is not a FIFO", f->path);
 		return -EINVAL;
 	}
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
+	f->large = (f->id.mode & FIFO_LARGE) != 0;
+	if (ch->max == 0)
+		ch->max = f->large ? FIFO_LARGE_MAX : FIFO_DEFAULT_MAX;
 	return 0;
 }
 
 static int
 fifo_open_reader(struct ipcx_chan *ch)
 {
-	struct fifo_chan *f = fifo_of(ch);
-	int rfd, wfd;
+	int fd, rc;
 
 	if (ch->rfd >= 0)
 		return 0;
-	rfd = ipcx__open(f->path, O_RDONLY | O_NONBLOCK, 0);
-	if (rfd < 0)
-		return rfd;
-	wfd = ipcx__open(f->path, O_WRONLY | O_NONBLOCK, 0);
-	if (wfd < 0) {
-		ipcx__close(rfd);
-		return wfd;
+	fd = fifo_open_checked(ch, O_RDWR);
+	if (fd < 0)
+		return fd;
+	rc = fifo_claim_receiver(ch, fd);
+	if (rc < 0) {
+		ipcx__close(fd);
+		return rc;
 	}
-	ch->rfd = rfd;
-	f->keep_wfd = wfd;
+	fifo_size_pipe(ch, fd);
+	ch->rfd = fd;
 	return 0;
 }
 
 static int
 fifo_open_writer(struct ipcx_chan *ch, int64_t deadline)
 {
-	struct fifo_chan *f = fifo_of(ch);
 	int step = 1, fd, rc;
 
 	while (ch->wfd < 0) {
-		fd = ipcx__open(f->path, O_WRONLY | O_NONBLOCK, 0);
+		fd = fifo_open_checked(ch, O_WRONLY);
 		if (fd >= 0) {
+			fifo_size_pipe(ch, fd);
 			ch->wfd = fd;
 			break;
 		}
@@ -206,10 +460,12 @@ fifo_open_writer(struct ipcx_chan *ch, int64_t deadline)
 static int
 fifo_lock(struct ipcx_chan *ch, int64_t deadline)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = LOCK_FRAME,
+		            .l_len = 1 };
 	int step = 1, rc;
 
-	/* F_OFD_SETLKW cannot take a deadline: poll the lock with back-off. */
+	/* F_OFD_SETLKW cannot take a deadline or a wake-up: poll the lock
+	 * with back-off. */
 	while (fcntl(ch->wfd, F_OFD_SETLK, &fl) < 0) {
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			return -errno;
@@ -217,71 +473,117 @@ fifo_lock(struct ipcx_chan *ch, int64_t deadline)
 		if (rc < 0)
 			return rc;
 	}
+	fifo_of(ch)->locked = true;
 	return 0;
 }
 
 static void
 fifo_unlock(struct ipcx_chan *ch)
 {
-	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = LOCK_FRAME,
+		            .l_len = 1 };
 
 	if (ch->wfd >= 0)
 		(void)fcntl(ch->wfd, F_OFD_SETLK, &fl);
 	fifo_of(ch)->locked = false;
 }
 
+/* A frame above PIPE_BUF on a lock-free FIFO: the lock-free senders'
+ * single writes would land in the middle of it. */
+static int
+fifo_too_big(struct ipcx_chan *ch)
+{
+	ipcx__set_errmsg(ch, "%s was made with the default max (%d bytes, lock-free); a "
+	                     "larger message needs a FIFO made with a larger max=",
+	                 fifo_of(ch)->path, FIFO_DEFAULT_MAX);
+	return -EMSGSIZE;
+}
+
 static ssize_t
-fifo_chan_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
+fifo_stream_write(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
 {
 	struct fifo_chan *f = fifo_of(ch);
 	size_t total = 0;
 	ssize_t r;
 	int i, rc;
 	/* Holding the lock on entry means an earlier call wrote part of this
-	 * frame: its rest must never go to another receiver. */
+	 * frame: its rest must follow, and never go to another receiver. */
 	bool mid_frame = f->locked;
 
 	for (i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
 	for (;;) {
+		if (!f->large && total > PIPE_BUF)
+			return fifo_too_big(ch);
 		rc = fifo_open_writer(ch, deadline);
 		if (rc < 0)
 			return rc;
-		if (!f->locked && ch->max > FIFO_DEFAULT_MAX && total > PIPE_BUF) {
+		if (!f->large && total > PIPE_BUF)
+			return fifo_too_big(ch); /* what the open found decides */
+		if (f->large && !f->locked) {
 			rc = fifo_lock(ch, deadline);
 			if (rc < 0)
 				return rc;
-			f->locked = true;
 		}
-		r = ipcx__fd_send(ch, iov, iovcnt, deadline);
-		/* The lock is held until the frame's last byte: a wait that
-		 * ended (deadline, ipcx_wake, a signal) leaves the frame to be
-		 * finished or broken by the core, never opened to others. */
-		if (f->locked && (r < 0 || (size_t)r == total) && r != -EAGAIN &&
-		    r != -ETIMEDOUT && r != -ECANCELED && r != -EINTR)
+		r = ipcx__fd_stream_write(ch, iov, iovcnt, deadline);
+		/* The lock covers exactly a frame that is part written: free it
+		 * when the last byte is out, or when nothing went out (a
+		 * deadline, wake-up or signal before the first byte).  A wait
+		 * that ends in the middle keeps it for the core to finish or
+		 * break the frame. */
+		if (f->locked && (r == (ssize_t)total || (r <= 0 && !mid_frame)))
 			fifo_unlock(ch);
-		if (r != -EPIPE || f->locked)
+		if (r != -EPIPE || mid_frame)
 			return r;
-		/* The receiver left, and nothing of this write went out.  Close;
-		 * unless a frame was cut, wait for a new receiver: DESIGN.md, "a
-		 * sender with no receiver waits until its deadline". */
+		/* The receiver left, and nothing of this frame went out.  Wait
+		 * for a new receiver: DESIGN.md, "a sender with no receiver
+		 * waits until its deadline". */
 		ipcx__close(ch->wfd);
 		ch->wfd = -1;
-		if (mid_frame)
-			return r;
 	}
 }
 
 static ssize_t
-fifo_chan_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
-               int64_t deadline)
+fifo_stream_read(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t deadline)
 {
 	int rc = fifo_open_reader(ch);
 
 	if (rc < 0)
 		return rc;
-	return ipcx__fd_recv(ch, buf, cap, info, deadline);
+	return ipcx__fd_stream_read(ch, iov, iovcnt, deadline);
 }
+
+/*
+ * SHUT_RD, after garbage: there is no telling where the next frame starts,
+ * so drop what the pipe holds - but only what it holds now, so that a
+ * writer that keeps writing cannot hold the receiver here, and what is
+ * written after this call is kept.
+ */
+static void
+fifo_stream_shutdown(struct ipcx_chan *ch, int how)
+{
+	uint8_t sink[4096];
+	int left;
+
+	if (how != SHUT_RD)
+		ipcx__fd_stream_shutdown(ch, SHUT_WR);
+	if (how == SHUT_WR)
+		return;
+	left = ch->rfd >= 0 ? ipcx__fionread(ch->rfd) : 0;
+	while (left > 0) {
+		ssize_t r = ipcx__read(ch->rfd, sink,
+		                       (size_t)left < sizeof(sink) ? (size_t)left : sizeof(sink));
+		if (r <= 0)
+			break;
+		left -= (int)r;
+	}
+}
+
+static const struct ipcx_stream_ops fifo_stream_ops = {
+	.s_write = fifo_stream_write,
+	.s_read = fifo_stream_read,
+	.s_shutdown = fifo_stream_shutdown,
+};
 
 static int
 fifo_chan_pollfd(struct ipcx_chan *ch)
@@ -292,26 +594,25 @@ fifo_chan_pollfd(struct ipcx_chan *ch)
 }
 
 static bool
-fifo_is_ours(const struct fifo_chan *f)
+fifo_is_ours(const struct fifo_chan *f, struct fifo_id *id)
 {
-	struct stat st;
-
-	return lstat(f->path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_dev == f->dev &&
-	       st.st_ino == f->ino;
+	return f->ready && fifo_identify(-1, f->path, id) == 0 && fifo_same(id, &f->id);
 }
 
 static void
 fifo_chan_close(struct ipcx_chan *ch, bool remove)
 {
 	struct fifo_chan *f = fifo_of(ch);
+	struct fifo_id id;
 
+	/* Closing the descriptors drops the frame and receiver locks. */
 	ipcx__close(ch->rfd);
 	ipcx__close(ch->wfd);
-	ipcx__close(f->keep_wfd);
-	ch->rfd = ch->wfd = f->keep_wfd = -1;
+	ch->rfd = ch->wfd = -1;
+	f->locked = false;
 	/* Remove the node only if it is still the one we made: a successor may
 	 * have replaced it. */
-	if (remove && f->path[0] && fifo_is_ours(f))
+	if (remove && fifo_is_ours(f, &id))
 		(void)unlink(f->path);
 }
 
@@ -351,12 +652,14 @@ static int
 fifo_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 {
 	struct fifo_chan *f = fifo_of(ch);
-	struct stat sb;
+	struct fifo_id id;
 	int n;
 
-	if (stat(f->path, &sb) == 0) {
-		st->mode = sb.st_mode & 07777;
-		st->owner_uid = sb.st_uid;
+	/* Only the FIFO this channel opened: the mode= bits (the sticky bit
+	 * is ipcx's record of max, shown as max). */
+	if (fifo_is_ours(f, &id)) {
+		st->mode = id.mode & 0777;
+		st->owner_uid = id.uid;
 		st->has_owner = 1;
 	}
 	n = ch->rfd >= 0 ? ipcx__fionread(ch->rfd) : -1;
@@ -370,8 +673,6 @@ fifo_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 static const struct ipcx_chan_ops fifo_ops = {
 	.c_create = fifo_chan_create,
 	.c_join = fifo_chan_join,
-	.c_send = fifo_chan_send,
-	.c_recv = fifo_chan_recv,
 	.c_pollfd = fifo_chan_pollfd,
 	.c_close = fifo_chan_close,
 	.c_unlink = fifo_chan_unlink,

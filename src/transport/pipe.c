@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "core/frame.h"
@@ -96,12 +97,20 @@ pipe_chan_check(const struct ipcx_uri *uri)
 	return pipe_parse_addr(uri->address, &rfd, &wfd);
 }
 
+/* A Unix98 pseudo-terminal master (what posix_openpt returns) is the
+ * clone device /dev/ptmx, major 5 minor 2, whatever the file was named. */
+static bool
+pty_master(const struct stat *st)
+{
+	return major(st->st_rdev) == 5 && minor(st->st_rdev) == 2;
+}
+
 /*
  * Take fd over for the given direction (O_RDONLY or O_WRONLY; O_RDWR for
  * one descriptor used both ways).  Returns the descriptor the channel uses.
  */
 static int
-pipe_adopt(struct ipcx_chan *ch, int fd, int accmode)
+pipe_adopt(unsigned *sflags, int fd, int accmode)
 {
 	char path[64];
 	struct stat st;
@@ -110,7 +119,7 @@ pipe_adopt(struct ipcx_chan *ch, int fd, int accmode)
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (S_ISSOCK(st.st_mode)) {
-		ch->fd_is_socket = true;
+		*sflags |= IPCX_STREAM_SOCKET;
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 		return fd;
 	}
@@ -118,8 +127,9 @@ pipe_adopt(struct ipcx_chan *ch, int fd, int accmode)
 	 * new open file description of the same object, so the descriptor
 	 * others share keeps its flags and ipcx never blocks past a deadline.
 	 * A regular file is not (a new description would lose its offset and
-	 * O_APPEND), and never waits on a peer anyway. */
-	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+	 * O_APPEND), and never waits on a peer anyway.  Nor is a pseudo-terminal
+	 * master: opening /dev/ptmx again, by any name, makes a new terminal. */
+	if (S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && !pty_master(&st))) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		nfd = ipcx__open(path, accmode | O_NONBLOCK | O_NOCTTY, 0);
 		if (nfd >= 0) {
@@ -130,7 +140,7 @@ pipe_adopt(struct ipcx_chan *ch, int fd, int accmode)
 		 * hidden.  The descriptor still works, blocking, and is
 		 * written with RWF_NOWAIT or in pieces poll vouches for. */
 	}
-	ch->fd_blocking = true;
+	*sflags |= IPCX_STREAM_BLOCKING;
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	return fd;
 }
@@ -157,6 +167,7 @@ pipe_check_mode(struct ipcx_chan *ch, int fd, bool want_read, bool want_write)
 static int
 pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
 {
+	unsigned sflags = 0;
 	int rfd, wfd, acc, rc;
 
 	(void)deadline;
@@ -176,7 +187,7 @@ pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
 		acc = pipe_check_mode(ch, rfd, false, false);
 		if (acc < 0)
 			return acc;
-		rc = pipe_adopt(ch, rfd, acc);
+		rc = pipe_adopt(&sflags, rfd, acc);
 		if (rc < 0)
 			return rc;
 		if (acc != O_WRONLY)
@@ -187,21 +198,21 @@ pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
 		if ((rc = pipe_check_mode(ch, rfd, true, false)) < 0 ||
 		    (rc = pipe_check_mode(ch, wfd, false, true)) < 0)
 			return rc;
-		rc = pipe_adopt(ch, rfd, O_RDONLY);
+		rc = pipe_adopt(&sflags, rfd, O_RDONLY);
 		if (rc < 0)
 			return rc;
 		ch->rfd = rc;
-		rc = pipe_adopt(ch, wfd, O_WRONLY);
+		rc = pipe_adopt(&sflags, wfd, O_WRONLY);
 		if (rc < 0)
 			return rc;
 		ch->wfd = rc;
 	}
-	ch->stream = true;
 	/* An inherited descriptor is shared: whoever reads it after us (the
 	 * next command in a shell script) must find the messages we did not
 	 * take.  A socket may be read ahead: its peer is this channel's. */
-	ch->rx_exact = !ch->fd_is_socket;
-	return 0;
+	if (!(sflags & IPCX_STREAM_SOCKET))
+		sflags |= IPCX_STREAM_EXACT;
+	return ipcx__stream_open(ch, &ipcx__fd_stream_ops, sflags);
 }
 
 static int
@@ -294,7 +305,9 @@ pipe_chan_pair(struct ipcx_chan *a, struct ipcx_chan *b)
 	b->rfd = ab[0];
 	b->wfd = ba[1];
 	a->rfd = ba[0];
-	a->stream = b->stream = true;
+	if ((rc = ipcx__stream_open(a, &ipcx__fd_stream_ops, 0)) < 0 ||
+	    (rc = ipcx__stream_open(b, &ipcx__fd_stream_ops, 0)) < 0)
+		return rc; /* the descriptors are the channels': c_close frees them */
 	return 0;
 }
 
@@ -323,9 +336,6 @@ pipe_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 static const struct ipcx_chan_ops pipe_ops = {
 	.c_create = pipe_chan_create,
 	.c_join = pipe_chan_join,
-	.c_send = ipcx__fd_send,
-	.c_recv = ipcx__fd_recv,
-	.c_readv = ipcx__fd_readv,
 	.c_close = pipe_chan_close,
 	.c_stat = pipe_chan_stat,
 	.c_pair = pipe_chan_pair,
@@ -339,7 +349,7 @@ const struct ipcx_transport ipcx__pipe_transport = {
 	.t_version = IPCX_TRANSPORT_VERSION,
 	.t_chan_size = sizeof(struct ipcx_chan),
 	.t_caps = IPCX_CAP_STREAM | IPCX_CAP_BIDIR | IPCX_CAP_EOF | IPCX_CAP_POLLABLE |
-	          IPCX_CAP_PAIR,
+	          IPCX_CAP_PAIR | IPCX_CAP_ADOPT_FDS,
 	.t_keys = pipe_keys,
 	.t_ops = &pipe_ops,
 	.t_address_optional = true,

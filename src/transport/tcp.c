@@ -12,6 +12,9 @@
  * TCP is unauthenticated: anyone who can reach the port can connect.  Bind
  * to 127.0.0.1 or ::1 for local use.  Names are resolved with getaddrinfo,
  * which may block on DNS beyond the deadline; numeric addresses never do.
+ * A listener's registry entry is written once it is bound: only then is
+ * its name known (port 0), and the kernel already refuses a second
+ * listener on one address.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -92,25 +95,55 @@ tcp_chan_check(const struct ipcx_uri *uri)
 	return tcp_split(uri->address, host, sizeof(host), port, sizeof(port));
 }
 
+/*
+ * Resolve the host.  getaddrinfo's errors are not errno values; each is
+ * given the code that says what a caller can do about it (ipcx-tcp(7)):
+ * a name that does not exist is -ENOENT ("unknown host"), a resolver that
+ * could not answer now is -EAGAIN (try again later), never -EINVAL, which
+ * would blame the URI.
+ */
 static int
-tcp_resolve(const struct ipcx_uri *uri, bool passive, struct addrinfo **ret)
+tcp_resolve(struct ipcx_chan *ch, bool passive, struct addrinfo **ret)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	                          .ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0) };
 	char host[256], port[8];
-	int rc;
+	int rc, err;
 
-	rc = tcp_split(uri->address, host, sizeof(host), port, sizeof(port));
+	rc = tcp_split(ch->uri.address, host, sizeof(host), port, sizeof(port));
 	if (rc < 0)
 		return rc;
+	errno = 0;
 	rc = getaddrinfo(host, port, &hints, ret);
-	if (rc == EAI_NONAME || rc == EAI_FAIL || rc == EAI_NODATA)
+	err = errno;
+	switch (rc) {
+	case 0:
+		return 0;
+	case EAI_NONAME:
+	case EAI_NODATA:
+#ifdef EAI_ADDRFAMILY
+	case EAI_ADDRFAMILY:
+#endif
+		ipcx__set_errmsg(ch, "unknown host %s", host);
+		return -ENOENT;
+	case EAI_AGAIN:
+		ipcx__set_errmsg(ch, "name resolution of %s failed temporarily; try again later",
+		                 host);
+		return -EAGAIN;
+	case EAI_FAIL:
+		ipcx__set_errmsg(ch, "name resolution of %s failed: the name server reported a "
+		                     "permanent failure", host);
 		return -EHOSTUNREACH;
-	if (rc == EAI_MEMORY)
+	case EAI_MEMORY:
 		return -ENOMEM;
-	if (rc != 0)
-		return rc == EAI_SYSTEM ? -errno : -EINVAL;
-	return 0;
+	case EAI_SYSTEM:
+		ipcx__set_errmsg(ch, "name resolution of %s failed: %s", host,
+		                 strerror(err != 0 ? err : EIO));
+		return err != 0 ? -err : -EHOSTUNREACH;
+	default:
+		ipcx__set_errmsg(ch, "name resolution of %s failed: %s", host, gai_strerror(rc));
+		return -EHOSTUNREACH;
+	}
 }
 
 static void
@@ -124,9 +157,9 @@ tcp_nodelay(int fd)
 static int
 tcp_check(struct ipcx_chan *ch)
 {
-	ch->stream = true;
-	ch->fd_is_socket = true;
-	return tcp_chan_check(&ch->uri);
+	int rc = ipcx__stream_open(ch, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET);
+
+	return rc < 0 ? rc : tcp_chan_check(&ch->uri);
 }
 
 static int
@@ -139,7 +172,7 @@ tcp_chan_create(struct ipcx_chan *ch)
 	rc = tcp_check(ch);
 	if (rc < 0)
 		return rc;
-	rc = tcp_resolve(&ch->uri, true, &res);
+	rc = tcp_resolve(ch, true, &res);
 	if (rc < 0)
 		return rc;
 	rc = -EADDRNOTAVAIL;
@@ -176,7 +209,7 @@ tcp_chan_join(struct ipcx_chan *ch, int64_t deadline)
 	rc = tcp_check(ch);
 	if (rc < 0)
 		return rc;
-	rc = tcp_resolve(&ch->uri, false, &res);
+	rc = tcp_resolve(ch, false, &res);
 	if (rc < 0)
 		return rc;
 	rc = -ECONNREFUSED;
@@ -209,9 +242,7 @@ tcp_chan_accept(struct ipcx_chan *listener, struct ipcx_chan *conn, int64_t dead
 		return fd;
 	tcp_nodelay(fd);
 	conn->rfd = conn->wfd = fd;
-	conn->stream = true;
-	conn->fd_is_socket = true;
-	return 0;
+	return ipcx__stream_open(conn, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET);
 }
 
 static void
@@ -248,14 +279,13 @@ static int
 tcp_chan_canonical(const struct ipcx_uri *uri, struct ipcx_chan *ch, char *out,
                    size_t outlen)
 {
-	int n;
-
+	(void)uri;
 	if (ch != NULL && ch->role == IPCX_ROLE_CREATOR && tcp_of(ch)->bound_len > 0)
 		return tcp_format((struct sockaddr *)&tcp_of(ch)->bound, out, outlen);
-	if (ch != NULL)
-		return 1; /* connections are not registered: the server's entry is */
-	n = snprintf(out, outlen, "tcp:%s", uri->address);
-	return (n < 0 || (size_t)n >= outlen) ? -ENAMETOOLONG : 0;
+	/* Connections are not registered (the server's entry is), and a
+	 * listener's name is known only once it is bound: a host name
+	 * resolves to an address, port 0 to a port. */
+	return 1;
 }
 
 static int
@@ -283,9 +313,6 @@ static const struct ipcx_chan_ops tcp_ops = {
 	.c_create = tcp_chan_create,
 	.c_join = tcp_chan_join,
 	.c_accept = tcp_chan_accept,
-	.c_send = ipcx__fd_send,
-	.c_recv = ipcx__fd_recv,
-	.c_readv = ipcx__fd_readv,
 	.c_close = tcp_chan_close,
 	.c_stat = tcp_chan_stat,
 	.c_canonical = tcp_chan_canonical,

@@ -6,10 +6,15 @@
  * dgram keep message boundaries themselves.  Create listens (stream,
  * seqpacket) or binds the receiving socket (dgram); join connects.
  *
- *  - Creation never follows a link and never takes over a live server: when
- *    bind finds the path taken, a socket file is probed with connect();
- *    ECONNREFUSED means its server died, and only then is it replaced (nng's
- *    ipc_remove_stale).  Anything that is not a socket is left alone.
+ *  - Creation never follows a link and never takes over a live server.  The
+ *    core calls c_create holding the registry entry's exclusive lock, so
+ *    ipcx creators of one path are serialised, and it sets may_adopt only
+ *    when no live process holds the entry.  Then, when bind finds the path
+ *    taken, a socket file is also probed with connect() (a server that is
+ *    not ipcx's, or keeps another registry): ECONNREFUSED means its server
+ *    died, and only then is it replaced (nng's ipc_remove_stale) - if it is
+ *    still the file that was probed.  Anything that is not a socket is left
+ *    alone.
  *  - The socket file gets its mode before it exists: fchmod on the unbound
  *    socket sets the inode mode bind copies (minus the umask), so there is
  *    no window with wider permissions; fchmodat(AT_SYMLINK_NOFOLLOW) then
@@ -18,9 +23,18 @@
  *    "allow_uid=", may connect (checked with SO_PEERCRED on accept, or with
  *    SCM_CREDENTIALS per datagram); a path socket applies "allow_uid=" too
  *    when it is given.
- *  - seqpacket and dgram sockets receive with SO_PASSCRED, so every message
- *    carries its sender's pid/uid/gid - and a zero-length read with no
- *    credentials attached is end of stream, never an empty message.
+ *  - SO_PASSCRED costs every message on the socket (the kernel takes the
+ *    sender's pid and credentials per datagram), so it is on only where a
+ *    message's sender must be known: a creator that filters by uid (an
+ *    abstract name, or allow_uid=), and a dgram socket from its first
+ *    ipcx_recv_info on.  Seqpacket messages otherwise carry the
+ *    connection's SO_PEERCRED, as streams do.
+ *  - A zero-length seqpacket read is an empty message or the end of the
+ *    stream.  An empty message carries its sender's name (every ipcx end
+ *    has one: accepted ends share the listener's, joiners and socket pairs
+ *    autobind) or credentials; the end carries neither.  From a nameless
+ *    peer (not ipcx), a zero-length read is the end only once the peer has
+ *    shut the connection down.
  *  - A dgram creator replies to the last sender it received from (each
  *    joiner autobinds an abstract address for this).
  */
@@ -57,6 +71,7 @@ struct unix_chan {
 	uid_t allow[UNIX_MAX_ALLOW];
 	int nallow;
 	bool restrict_uid;         /* enforce allow[] */
+	bool passcred;             /* SO_PASSCRED is on */
 	struct sockaddr_un reply_to; /* dgram creator: the last sender */
 	socklen_t reply_len;
 };
@@ -234,9 +249,9 @@ unix_setup(struct ipcx_chan *ch)
 	rc = unix_parse_allow(u);
 	if (rc < 0)
 		return rc;
-	ch->stream = u->type == SOCK_STREAM;
-	ch->fd_is_socket = true;
-	if (ch->max == 0 && !ch->stream)
+	if (u->type == SOCK_STREAM)
+		return ipcx__stream_open(ch, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET);
+	if (ch->max == 0)
 		ch->max = UNIX_MSG_DEFAULT_MAX;
 	return 0;
 }
@@ -250,21 +265,53 @@ static void
 unix_size_buffers(int fd, int type, size_t max)
 {
 	if (type != SOCK_STREAM && max > UNIX_MSG_DEFAULT_MAX) {
-		int sz = (int)(max * 2 + 4096);
+		/* The kernel caps it (wmem_max, rmem_max) anyway; an int must
+		 * not wrap on the way (max=1G). */
+		int sz = max > (size_t)(INT_MAX - 4096) / 2 ? INT_MAX : (int)(max * 2 + 4096);
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	}
 }
 
+/* From now on every message arriving on fd carries its sender. */
+static int
+unix_passcred_on(struct unix_chan *u, int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		return -errno;
+	u->passcred = true;
+	return 0;
+}
+
+/* An abstract address of the kernel's choosing (autobind), so that what
+ * this socket sends carries a name: a dgram receiver replies to it, a
+ * seqpacket receiver tells an empty message from the end by it. */
+static int
+unix_autobind(int fd)
+{
+	sa_family_t fam = AF_UNIX;
+
+	return bind(fd, (struct sockaddr *)&fam, sizeof(fam)) < 0 ? -errno : 0;
+}
+
 static int
 unix_socket(struct unix_chan *u)
 {
-	int fd = ipcx__socket(AF_UNIX, u->type, 0), one = 1;
+	int fd = ipcx__socket(AF_UNIX, u->type, 0), rc;
 
 	if (fd < 0)
 		return fd;
-	if (u->type != SOCK_STREAM)
-		(void)setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	/* The uid filter needs every datagram's sender, from the first one:
+	 * on before bind, so none arrives without. */
+	if (u->type != SOCK_STREAM && u->restrict_uid) {
+		rc = unix_passcred_on(u, fd);
+		if (rc < 0) {
+			ipcx__close(fd);
+			return rc;
+		}
+	}
 	unix_size_buffers(fd, u->type, u->base.max);
 	return fd;
 }
@@ -290,7 +337,7 @@ static int
 unix_bind(struct unix_chan *u, int fd)
 {
 	struct ipcx_chan *ch = &u->base;
-	struct stat st;
+	struct stat st, st2;
 	int rc, live;
 
 	if (!u->abstract && fchmod(fd, ch->mode) < 0)
@@ -306,17 +353,30 @@ unix_bind(struct unix_chan *u, int fd)
 		ipcx__set_errmsg(ch, "%s exists and is not a socket", u->addr.sun_path);
 		return -EEXIST;
 	}
-	if (ch->flags & IPCX_EXCL)
+	if (!ch->may_adopt) {
+		ipcx__set_errmsg(ch, "a socket file is already at %s", u->addr.sun_path);
 		return -EEXIST;
+	}
 	live = unix_probe_live(u);
 	if (live != 0) {
 		ipcx__set_errmsg(ch, "a live server holds %s", u->addr.sun_path);
 		return live == 1 ? -EADDRINUSE : live;
 	}
+	/* Replace only the file that was probed: one swapped in since came
+	 * from a server that is not serialised by our registry. */
+	if (lstat(u->addr.sun_path, &st2) < 0 || st2.st_dev != st.st_dev ||
+	    st2.st_ino != st.st_ino) {
+		ipcx__set_errmsg(ch, "another server took %s", u->addr.sun_path);
+		return -EADDRINUSE;
+	}
 	if (unlink(u->addr.sun_path) < 0 && errno != ENOENT)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&u->addr, u->addrlen) < 0)
-		return -errno;
+	if (bind(fd, (struct sockaddr *)&u->addr, u->addrlen) < 0) {
+		rc = -errno;
+		if (rc == -EADDRINUSE)
+			ipcx__set_errmsg(ch, "another server took %s", u->addr.sun_path);
+		return rc;
+	}
 bound:
 	if (u->abstract)
 		return 0;
@@ -375,11 +435,10 @@ unix_chan_join(struct ipcx_chan *ch, int64_t deadline)
 	if (fd < 0)
 		return fd;
 	ch->rfd = ch->wfd = fd;
-	if (u->type == SOCK_DGRAM) {
-		/* Autobind an abstract address so the receiver can reply. */
-		sa_family_t fam = AF_UNIX;
-		if (bind(fd, (struct sockaddr *)&fam, sizeof(fam)) < 0)
-			return -errno;
+	if (u->type != SOCK_STREAM) {
+		rc = unix_autobind(fd);
+		if (rc < 0)
+			return rc;
 	}
 	rc = ipcx__sock_connect(ch, fd, (struct sockaddr *)&u->addr, u->addrlen, deadline);
 	if (rc < 0)
@@ -399,8 +458,10 @@ unix_chan_accept(struct ipcx_chan *listener, struct ipcx_chan *conn, int64_t dea
 	c->addr = l->addr;
 	c->addrlen = l->addrlen;
 	c->abstract = l->abstract;
-	conn->stream = l->type == SOCK_STREAM;
-	conn->fd_is_socket = true;
+	c->passcred = l->passcred; /* accepted sockets inherit SO_PASSCRED */
+	if (l->type == SOCK_STREAM &&
+	    ipcx__stream_open(conn, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET) < 0)
+		return -ENOMEM;
 	conn->max = listener->max;
 	for (;;) {
 		fd = ipcx__sock_accept(listener, deadline, NULL, NULL);
@@ -422,8 +483,6 @@ unix_msg_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t
 	struct unix_chan *u = unix_of(ch);
 	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 
-	if (ch->stream)
-		return ipcx__fd_send(ch, iov, iovcnt, deadline);
 	if (ch->role == IPCX_ROLE_CREATOR) {
 		if (u->reply_len <= sizeof(sa_family_t))
 			return -ENOTCONN; /* nobody has written to us yet */
@@ -448,14 +507,59 @@ unix_msg_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int64_t
 	}
 }
 
+static struct ucred *
+unix_msg_cred(struct msghdr *msg)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct ucred)))
+			return (struct ucred *)CMSG_DATA(c);
+	return NULL;
+}
+
+/*
+ * Whether a message's sender may be heard.  A refused datagram is dropped.
+ * The socket had SO_PASSCRED before it was bound, so a message without
+ * credentials cannot come from an allowed peer: fail closed.
+ */
+static bool
+unix_msg_allowed(const struct unix_chan *u, const struct ucred *cred)
+{
+	if (!u->restrict_uid)
+		return true;
+	return cred != NULL && unix_uid_allowed(u, cred->uid);
+}
+
+/* A zero-length seqpacket read (see the top of the file): the end? */
+static bool
+unix_seqpacket_eof(struct ipcx_chan *ch, const struct msghdr *msg, const struct ucred *cred)
+{
+	struct pollfd p = { .fd = ch->rfd, .events = POLLRDHUP };
+	int n;
+
+	if (cred != NULL || msg->msg_namelen > sizeof(sa_family_t))
+		return false;
+	/* The end is sticky: a peer that has not shut down has sent an
+	 * empty message. */
+	do
+		n = poll(&p, 1, 0);
+	while (n < 0 && errno == EINTR);
+	return n == 1 && (p.revents & (POLLRDHUP | POLLHUP)) != 0;
+}
+
 static ssize_t
 unix_msg_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *info,
               int64_t deadline)
 {
 	struct unix_chan *u = unix_of(ch);
 
-	if (ch->stream)
-		return ipcx__fd_recv(ch, buf, cap, info, deadline);
+	/* A datagram's sender is known only from the kernel's credentials:
+	 * asked for, they are on from here on (what is already queued was
+	 * sent without, and is reported without). */
+	if (info != NULL && u->type == SOCK_DGRAM && !u->passcred)
+		(void)unix_passcred_on(u, ch->rfd);
 	for (;;) {
 		union {
 			struct cmsghdr hdr;
@@ -468,41 +572,44 @@ unix_msg_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info 
 			.msg_iov = &iov, .msg_iovlen = 1,
 			.msg_control = ctl.space, .msg_controllen = sizeof(ctl.space),
 		};
-		struct ucred *cred = NULL;
-		struct cmsghdr *c;
-		int flags = MSG_DONTWAIT;
+		struct ucred *cred;
 		ssize_t r;
 		int w;
 
-		/* When the buffer may be too small, look first, so an oversize
-		 * message stays queued instead of being cut. */
+		/*
+		 * When the buffer may be too small, look first, so an oversize
+		 * message stays queued instead of being cut.  The look sees the
+		 * sender too: a refused user's datagram is taken and dropped
+		 * below, never reported as oversize - it would stand in front
+		 * of every later message.
+		 */
 		if (cap < ch->max) {
 			struct msghdr peek = { .msg_iov = NULL, .msg_iovlen = 0,
 			                       .msg_control = ctl.space,
 			                       .msg_controllen = sizeof(ctl.space) };
 			r = ipcx__recvmsg(ch->rfd, &peek, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
-			if (r > 0 && (size_t)r > cap) {
+			if (r == -EAGAIN)
+				goto wait;
+			if (r > 0 && (size_t)r > cap && unix_msg_allowed(u, unix_msg_cred(&peek))) {
 				ipcx__set_errmsg(ch, "message of %zd bytes, buffer of %zu", r, cap);
 				return -EMSGSIZE;
 			}
-			if (r == -EAGAIN)
-				goto wait;
 		}
-		r = ipcx__recvmsg(ch->rfd, &msg, flags | MSG_TRUNC);
+		r = ipcx__recvmsg(ch->rfd, &msg, MSG_DONTWAIT | MSG_TRUNC);
 		if (r == -EAGAIN)
 			goto wait;
 		if (r == -ECONNRESET)
 			return IPCX_EOF;
 		if (r < 0)
 			return r;
-		for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
-				cred = (struct ucred *)CMSG_DATA(c);
-		if (r == 0 && cred == NULL && u->type == SOCK_SEQPACKET)
+		cred = unix_msg_cred(&msg);
+		if (r == 0 && u->type == SOCK_SEQPACKET && unix_seqpacket_eof(ch, &msg, cred))
 			return IPCX_EOF;
-		if (cred != NULL && !unix_uid_allowed(u, cred->uid))
+		if (!unix_msg_allowed(u, cred))
 			continue; /* a datagram from a refused user: dropped */
 		if ((size_t)r > cap || (msg.msg_flags & MSG_TRUNC)) {
+			/* Only another receiver on this socket, taking the message
+			 * that was looked at, can bring us here. */
 			ipcx__set_errmsg(ch, "a %zd-byte message exceeded the %zu-byte buffer "
 			                     "and was dropped", r, cap);
 			return -EMSGSIZE;
@@ -511,10 +618,17 @@ unix_msg_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info 
 			u->reply_to = from;
 			u->reply_len = msg.msg_namelen;
 		}
-		if (info != NULL && cred != NULL) {
+		/* pid 0: sent before SO_PASSCRED was on (no credentials), or
+		 * from a pid namespace this one cannot see. */
+		if (info != NULL && cred != NULL && cred->pid != 0) {
 			info->pid = cred->pid;
 			info->uid = cred->uid;
 			info->gid = cred->gid;
+			info->fields |= IPCX_INFO_PID | IPCX_INFO_UID;
+		} else if (info != NULL && ch->has_peer) {
+			info->pid = ch->peer_pid;
+			info->uid = ch->peer_uid;
+			info->gid = ch->peer_gid;
 			info->fields |= IPCX_INFO_PID | IPCX_INFO_UID;
 		}
 		return r;
@@ -529,7 +643,7 @@ static int
 unix_chan_pair(struct ipcx_chan *a, struct ipcx_chan *b)
 {
 	struct unix_chan *ua = unix_of(a), *ub = unix_of(b);
-	int sv[2], rc, one = 1;
+	int sv[2], rc;
 
 	if (a->uri.address_len != 0) {
 		ipcx__set_errmsg(a, "invalid URI: ipcx_pair takes unix: with no address "
@@ -551,11 +665,15 @@ unix_chan_pair(struct ipcx_chan *a, struct ipcx_chan *b)
 	}
 	a->rfd = a->wfd = sv[0];
 	b->rfd = b->wfd = sv[1];
-	a->stream = b->stream = ua->type == SOCK_STREAM;
-	a->fd_is_socket = b->fd_is_socket = true;
+	if (ua->type == SOCK_STREAM &&
+	    (ipcx__stream_open(a, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET) < 0 ||
+	     ipcx__stream_open(b, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET) < 0))
+		return -ENOMEM; /* the sockets are the channels': c_close frees them */
 	if (!a->stream) {
-		(void)setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-		(void)setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+		/* Named ends: see unix_seqpacket_eof. */
+		if (ua->type == SOCK_SEQPACKET &&
+		    ((rc = unix_autobind(sv[0])) < 0 || (rc = unix_autobind(sv[1])) < 0))
+			return rc;
 		if (a->max == 0)
 			a->max = b->max = UNIX_MSG_DEFAULT_MAX;
 		unix_size_buffers(sv[0], ua->type, a->max);

@@ -91,7 +91,7 @@ ok "SIGINT ends request waiting for its reply (130)"
 # receiver is stopped, the sender fills the FIFO and blocks in the middle
 # of a 1 MiB frame, gets SIGTERM, and the whole message still arrives.
 if [ -r /proc/self/io ]; then
-	"$IPCX" create fifo:big
+	"$IPCX" create 'fifo:big?max=2M'
 	bg "$IPCX" recv 'fifo:big?max=2M' -n 1 --format raw > big.out 2> big.err
 	R=$BG
 	wait_for "ls -l /proc/$R/fd 2> /dev/null | grep -q '/big\$'"

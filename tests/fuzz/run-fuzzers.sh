@@ -22,7 +22,7 @@ esac
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
 
-for t in uri frame; do
+for t in uri frame file ring; do
 	bin=$build/tests/fuzz/fuzz_$t
 	if [ ! -x "$bin" ]; then
 		echo "run-fuzzers: $bin is not built (configure with CC=clang and -DIPCX_BUILD_FUZZ=ON)" >&2

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# update-doc.sh - regenerate the measured parts of docs/performance.md on
+# this machine: the comparison tables (ipcx-bench --markdown) and the
+# system calls per message (bench/syscalls.sh, when perf is there).  The
+# prose that explains each ratio is not regenerated: read the new tables
+# and update it.
+#
+#   bench/update-doc.sh [build/bench/ipcx-bench [BENCH OPTIONS...]]
+#
+# Without options the careful run is used (no --quick); pass --quick for a
+# fast look.  Everything between the BEGIN/END markers is replaced.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=${1:-$ROOT/build/bench/ipcx-bench}
+[ $# -gt 0 ] && shift
+DOC=$ROOT/docs/performance.md
+T=$(mktemp -d "${TMPDIR:-/tmp}/ipcx-doc.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+"$BENCH" --markdown "$@" > "$T/table" || {
+	echo "$0: the benchmark failed; $DOC left as it was" >&2
+	cat "$T/table" >&2
+	exit 1
+}
+if command -v perf > /dev/null 2>&1; then
+	{
+		echo 'One-way stream:'
+		echo
+		echo '```'
+		PHASE=stream "$ROOT/bench/syscalls.sh" "$BENCH"
+		echo '```'
+		echo
+		echo 'Round trips:'
+		echo
+		echo '```'
+		PHASE=rtt "$ROOT/bench/syscalls.sh" "$BENCH"
+		echo '```'
+	} > "$T/syscalls"
+else
+	echo '(perf is not installed here: bench/syscalls.sh could not run)' > "$T/syscalls"
+fi
+
+# splice NAME FILE: replace the lines between <!-- BEGIN NAME --> and
+# <!-- END NAME --> with FILE.
+splice() {
+	awk -v name="$1" -v file="$2" '
+		$0 == "<!-- BEGIN " name " -->" {
+			print
+			while ((getline line < file) > 0)
+				print line
+			skip = 1
+			next
+		}
+		$0 == "<!-- END " name " -->" { skip = 0 }
+		!skip { print }
+	' "$DOC" > "$T/doc"
+	cp "$T/doc" "$DOC"
+}
+splice "bench table" "$T/table"
+splice "syscalls" "$T/syscalls"
+echo "updated $DOC"
