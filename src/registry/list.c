@@ -67,7 +67,6 @@ static int
 object_fill(int fd, struct ipcx_object *obj)
 {
 	struct ipcx_registry_entry e;
-	struct ipcx_proc_id id;
 	struct stat st;
 	const char *colon;
 	int rc;
@@ -84,15 +83,12 @@ object_fill(int fd, struct ipcx_object *obj)
 	colon = strchr(e.uri, ':');
 	snprintf(obj->scheme, sizeof(obj->scheme), "%.*s",
 	         colon != NULL ? (int)(colon - e.uri) : 0, e.uri);
-	obj->creator_pid = e.pid;
-	obj->creator_start = e.start_time;
+	obj->creator_pid = e.creator.pid;
+	obj->creator_start = e.creator.start_time;
 	obj->uid = e.uid;
 	obj->kept = e.kept;
 	obj->created = e.created;
-	id.pid = e.pid;
-	id.pad = 0;
-	id.start_time = e.start_time;
-	rc = ipcx__proc_alive(&id);
+	rc = ipcx__proc_alive(&e.creator);
 	obj->creator_alive = rc < 0 ? -1 : rc;
 	rc = ipcx__registry_in_use(fd);
 	obj->in_use = rc != 0; /* an error counts as in use: stale needs proof */
@@ -106,7 +102,7 @@ object_fill(int fd, struct ipcx_object *obj)
 int
 ipcx_objects(ipcx_object_fn fn, void *arg)
 {
-	char dir[4096], path[4096 + 256];
+	char dir[4096], path[4096 + 256], why[512];
 	struct dirent *d;
 	DIR *dp;
 	int rc;
@@ -114,12 +110,11 @@ ipcx_objects(ipcx_object_fn fn, void *arg)
 	ipcx__set_errmsg(NULL, "%s", "");
 	if (fn == NULL)
 		return -EINVAL;
-	rc = ipcx__registry_dir(dir, sizeof(dir), false);
+	rc = ipcx__registry_dir(dir, sizeof(dir), false, why, sizeof(why));
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
-		ipcx__set_errmsg(NULL, "the registry %s is not a private directory of this user",
-		                 dir);
+		ipcx__set_errmsg(NULL, "%s", why);
 		return rc;
 	}
 	dp = opendir(dir);
@@ -217,7 +212,6 @@ ipcx_unlink_stale(const char *text)
 	const struct ipcx_transport *tp;
 	char canon[IPCX_URI_MAX], path[4200];
 	struct ipcx_registry_entry e;
-	struct ipcx_proc_id id;
 	struct ipcx_uri uri;
 	int fd, rc;
 
@@ -250,11 +244,8 @@ ipcx_unlink_stale(const char *text)
 		rc = -EBUSY;
 		goto out;
 	}
-	id.pid = e.pid;
-	id.pad = 0;
-	id.start_time = e.start_time;
-	if (ipcx__proc_alive(&id) != 0) {
-		ipcx__set_errmsg(NULL, "its creator, pid %d, may still be running", (int)e.pid);
+	if (ipcx__proc_alive(&e.creator) != 0) {
+		ipcx__set_errmsg(NULL, "its creator, pid %d, may still be running", (int)e.creator.pid);
 		rc = -EBUSY;
 		goto out;
 	}
