@@ -771,6 +771,10 @@ cli_open_failed(const char *verb, const struct cli_uri *u, const struct cli_dead
 		return CLI_FAIL;
 	}
 	hint = err == -EPROTOTYPE ? cli_variant_hint(verb, u) : cli_hint(verb, u, err);
+	/* A socket address that names nothing with a sentence of its own (an
+	 * unknown host) is not cured by starting a server there. */
+	if (err == -ENOENT && detail[0] != '\0' && cli_uri_listens(u))
+		hint = NULL;
 	if (detail[0] != '\0')
 		fprintf(stderr, "ipcx: %s: %s: %s (%s)%s%s\n", verb, u->text, ipcx_strerror(err),
 		        detail, hint != NULL ? "; " : "", hint != NULL ? hint : "");
