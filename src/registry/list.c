@@ -160,8 +160,17 @@ object_resolve(const char *text, struct ipcx_uri *uri, const struct ipcx_transpo
 	if (rc < 0)
 		return rc;
 	tp = ipcx__transport_find(uri->scheme, strlen(uri->scheme));
-	if (tp == NULL || tp->t_ops->c_canonical == NULL ||
-	    tp->t_ops->c_canonical(uri, NULL, canon, canonlen) != 0) {
+	rc = tp != NULL && tp->t_ops->c_canonical != NULL
+	             ? tp->t_ops->c_canonical(uri, NULL, canon, canonlen)
+	             : -ENOENT;
+	/* 1: the name is known only once an object is made (tcp: port 0 is
+	 * bound, a host name resolved), so what the registry holds is already
+	 * canonical, as `ipcx ls` prints it; the entry must name it exactly. */
+	if (rc == 1 && strlen(text) < canonlen) {
+		snprintf(canon, canonlen, "%s", text);
+		rc = 0;
+	}
+	if (rc != 0) {
 		ipcx__uri_fini(uri);
 		return -ENOENT; /* nothing of this kind is ever registered */
 	}

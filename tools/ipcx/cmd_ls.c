@@ -6,42 +6,62 @@
  * hold it open, whether it is kept, its age; and, for a named object, what
  * joining it tells (mode, largest message, queued).  A socket is not
  * connected to: that would be a client its server sees.
+ *
+ * --all adds what the kernel shows of every System V object
+ * (/proc/sysvipc) and POSIX object (/dev/shm, /dev/mqueue) on the machine,
+ * each marked with the ipcx URI that made it when the registry has one.
+ * Which scheme made which kind of object is read from the descriptors'
+ * capabilities, not from scheme names (see sys_match).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
+#define MQUEUE_FS_MAGIC 0x19800202 /* linux/magic.h */
+
 static const char ls_help[] =
-	"Usage: ipcx ls [--stale] [--json] [-o COLUMNS] [--noheadings] [-v]\n"
+	"Usage: ipcx ls [--all] [--stale] [--json] [-o COLUMNS] [--noheadings] [-v]\n"
 	"\n"
 	"List the channels ipcx created for this user (its registry), one a line.\n"
 	"A named channel is joined to show its mode, largest message and queue;\n"
 	"a socket is not connected to.  STALE objects - not kept, their creator\n"
 	"gone, nobody holding them - are what `ipcx rm --stale` removes.\n"
 	"\n"
+	"  -a, --all           also every System V object and POSIX shared-memory\n"
+	"                      object and message queue on the machine, ipcx's or\n"
+	"                      not, with the URI of the ones ipcx made (a second\n"
+	"                      table; a /dev/mqueue that is not mounted is said)\n"
 	"  -s, --stale         only the stale objects\n"
 	"  -j, --json          one JSON document: {\"objects\": [{...}, ...]}, with the\n"
 	"                      fields uri, scheme, owner, owner_uid, mode, max_msg,\n"
 	"                      queued, queued_unit, creator_pid, creator_start,\n"
 	"                      creator_alive, holders, kept, created, age_s, stale\n"
-	"                      (null where unknown)\n"
+	"                      (null where unknown); with --all also \"system\":\n"
+	"                      [{kind, name, id, owner, owner_uid, mode, bytes,\n"
+	"                      attached, messages, creator_pid, ipcx}] and\n"
+	"                      \"not_mounted\": [PATH...]\n"
 	"  -o, --output LIST   the columns, comma-separated, of: uri, scheme, owner,\n"
 	"                      uid, mode, max, queued, pid, start, alive, holders,\n"
 	"                      kept, created, age, stale (default: pid,alive,holders,\n"
-	"                      kept,mode,owner,max,queued,age,uri)\n"
+	"                      kept,mode,owner,max,queued,age,uri); the --all table\n"
+	"                      has fixed columns\n"
 	"  -n, --noheadings    no header line\n"
 	"  -v, --verbose       what is read, with timestamps, on standard error\n"
 	"  -h, --help          this help\n"
 	"\n"
-	"--all (System V and POSIX objects ipcx did not make) is not built yet.\n"
-	"\n"
+
 	"Exit status: 0; 1 the registry cannot be read; 2 usage error.\n";
 
 enum ls_col {
@@ -299,7 +319,7 @@ ls_print_json(const struct ls_list *l)
 	char user[64];
 	size_t i;
 
-	printf("{\"objects\":[");
+	printf("\"objects\":[");
 	for (i = 0; i < l->n; i++) {
 		const struct ls_row *r = &l->rows[i];
 		const struct ipcx_object *o = &r->obj;
@@ -337,7 +357,303 @@ ls_print_json(const struct ls_list *l)
 		       (long long)(now - o->created < 0 ? 0 : now - o->created),
 		       o->stale ? "true" : "false");
 	}
-	printf("%s]}\n", l->n ? "\n" : "");
+	printf("%s]", l->n ? "\n" : "");
+}
+
+
+/* ---- --all: what the kernel shows ------------------------------------------ */
+
+enum sys_kind { SYS_SHM, SYS_MSG, SYS_SEM, POSIX_SHM, POSIX_SEM, POSIX_MQ };
+
+static const char *const sys_kind_name[] = {
+	[SYS_SHM] = "sysv-shm", [SYS_MSG] = "sysv-msg", [SYS_SEM] = "sysv-sem",
+	[POSIX_SHM] = "posix-shm", [POSIX_SEM] = "posix-sem", [POSIX_MQ] = "posix-mq",
+};
+
+struct sys_row {
+	enum sys_kind kind;
+	char name[300];     /* System V: the key, 0x%08x; POSIX: /NAME */
+	long id;            /* System V id; -1 for POSIX */
+	uid_t uid;
+	unsigned mode;
+	long long bytes;    /* size, or bytes queued; -1 unknown */
+	long long attached; /* shm: attached processes; -1 unknown */
+	long long messages; /* messages queued; -1 unknown */
+	long cpid;          /* creator pid; -1 unknown */
+	const char *ipcx;   /* the registry's URI for it, or NULL */
+};
+
+struct sys_list {
+	struct sys_row *rows;
+	size_t n, cap;
+	bool mq_unmounted;
+};
+
+static struct sys_row *
+sys_add(struct sys_list *sl)
+{
+	if (sl->n == sl->cap) {
+		size_t ncap = sl->cap ? sl->cap * 2 : 32;
+		struct sys_row *p = realloc(sl->rows, ncap * sizeof(*p));
+		if (p == NULL)
+			return NULL;
+		sl->rows = p;
+		sl->cap = ncap;
+	}
+	memset(&sl->rows[sl->n], 0, sizeof(sl->rows[sl->n]));
+	sl->rows[sl->n].id = -1;
+	sl->rows[sl->n].bytes = sl->rows[sl->n].attached = sl->rows[sl->n].messages = -1;
+	sl->rows[sl->n].cpid = -1;
+	return &sl->rows[sl->n++];
+}
+
+/*
+ * /proc/sysvipc/{shm,msg,sem}: a header line, then one object a line with
+ * the key (signed decimal), the id and the mode (octal) first; the rest
+ * differs per file and is picked by field number.
+ */
+static int
+sys_read_sysv(struct sys_list *sl, enum sys_kind kind)
+{
+	static const char *const path[] = { [SYS_SHM] = "/proc/sysvipc/shm",
+		                            [SYS_MSG] = "/proc/sysvipc/msg",
+		                            [SYS_SEM] = "/proc/sysvipc/sem" };
+	char line[512];
+	FILE *f = fopen(path[kind], "re");
+
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -errno; /* a kernel without System V IPC */
+	if (fgets(line, sizeof(line), f) == NULL) {
+		fclose(f);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		long long v[16];
+		long key;
+		unsigned mode;
+		int n;
+		struct sys_row *r;
+
+		if (sscanf(line, "%ld %lld %o", &key, &v[0], &mode) != 3)
+			continue;
+		/* The fields after perms, as numbers (times and all). */
+		n = sscanf(line, "%*d %*d %*o %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld", &v[1],
+		           &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10]);
+		r = sys_add(sl);
+		if (r == NULL) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		r->kind = kind;
+		snprintf(r->name, sizeof(r->name), "0x%08lx", (unsigned long)(uint32_t)key);
+		r->id = (long)v[0];
+		r->mode = mode & 0777;
+		switch (kind) {
+		case SYS_SHM: /* size cpid lpid nattch uid gid cuid ... */
+			if (n >= 7) {
+				r->bytes = v[1];
+				r->cpid = (long)v[2];
+				r->attached = v[4];
+				r->uid = (uid_t)v[5];
+			}
+			break;
+		case SYS_MSG: /* cbytes qnum lspid lrpid uid gid cuid ... */
+			if (n >= 5) {
+				r->bytes = v[1];
+				r->messages = v[2];
+				r->uid = (uid_t)v[5];
+			}
+			break;
+		default: /* nsems uid gid ... */
+			if (n >= 2)
+				r->uid = (uid_t)v[2];
+			break;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Every entry of a POSIX object directory (/dev/shm, /dev/mqueue). */
+static int
+sys_read_dir(struct sys_list *sl, const char *dir, bool mq)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (dp == NULL)
+		return errno == ENOENT ? 0 : -errno;
+	while ((d = readdir(dp)) != NULL) {
+		struct sys_row *r;
+		struct stat st;
+
+		if (d->d_name[0] == '.' || fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		r = sys_add(sl);
+		if (r == NULL) {
+			closedir(dp);
+			return -ENOMEM;
+		}
+		/* glibc names a POSIX semaphore "sem.NAME" in /dev/shm. */
+		if (!mq && strncmp(d->d_name, "sem.", 4) == 0) {
+			r->kind = POSIX_SEM;
+			snprintf(r->name, sizeof(r->name), "/%s", d->d_name + 4);
+		} else {
+			r->kind = mq ? POSIX_MQ : POSIX_SHM;
+			snprintf(r->name, sizeof(r->name), "/%s", d->d_name);
+		}
+		r->uid = st.st_uid;
+		r->mode = st.st_mode & 0777;
+		r->bytes = mq ? -1 : (long long)st.st_size;
+		if (mq) {
+			/* The queue's file reads "QSIZE:N NOTIFY:...": N bytes queued. */
+			char buf[128];
+			int fd = openat(dirfd(dp), d->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+			if (fd >= 0) {
+				ssize_t k = read(fd, buf, sizeof(buf) - 1);
+				long long q;
+				if (k > 0) {
+					buf[k] = '\0';
+					if (sscanf(buf, "QSIZE:%lld", &q) == 1)
+						r->bytes = q;
+				}
+				close(fd);
+			}
+		}
+	}
+	closedir(dp);
+	return 0;
+}
+
+/*
+ * Which registry URI made this object.  A URI's address is what the
+ * mechanism names the object by: a System V key (0x...) or a POSIX /NAME;
+ * the scheme's capabilities tell the kinds apart (a ring lends slots in
+ * place: LOAN; a POSIX queue is a named message object that neither lends
+ * nor keeps, unlike a ring or a file: log).
+ */
+static bool
+sys_match(const struct sys_row *r, const struct ls_row *row)
+{
+	const char *addr = strchr(row->obj.uri, ':');
+	struct ipcx_scheme_info info;
+	bool loan, mq_like;
+
+	if (addr == NULL || ipcx_scheme_info(row->obj.scheme, &info) < 0 ||
+	    !(info.caps & IPCX_SCHEME_NAMED))
+		return false;
+	addr++;
+	loan = (info.caps & IPCX_SCHEME_LOAN) != 0;
+	mq_like = (info.caps & IPCX_SCHEME_MESSAGE) && !loan && !(info.caps & IPCX_SCHEME_KEPT);
+	switch (r->kind) {
+	case SYS_SHM:
+	case SYS_MSG:
+		if (strncmp(addr, "0x", 2) != 0 || strtoul(addr, NULL, 16) != strtoul(r->name, NULL, 16))
+			return false;
+		return r->kind == SYS_SHM ? loan : mq_like;
+	case POSIX_SHM:
+		return loan && strcmp(addr, r->name) == 0;
+	case POSIX_MQ:
+		return mq_like && strcmp(addr, r->name) == 0;
+	default:
+		return false;
+	}
+}
+
+static int
+sys_collect(struct sys_list *sl, const struct ls_list *l)
+{
+	struct statfs fs;
+	size_t i, k;
+	int rc = 0;
+
+	for (k = SYS_SHM; k <= SYS_SEM && rc == 0; k++)
+		rc = sys_read_sysv(sl, (enum sys_kind)k);
+	if (rc == 0)
+		rc = sys_read_dir(sl, "/dev/shm", false);
+	if (rc == 0 && (statfs("/dev/mqueue", &fs) < 0 || fs.f_type != MQUEUE_FS_MAGIC))
+		sl->mq_unmounted = true;
+	else if (rc == 0)
+		rc = sys_read_dir(sl, "/dev/mqueue", true);
+	for (i = 0; i < sl->n; i++)
+		for (k = 0; k < l->n && sl->rows[i].ipcx == NULL; k++)
+			if (sys_match(&sl->rows[i], &l->rows[k]))
+				sl->rows[i].ipcx = l->rows[k].obj.uri;
+	return rc;
+}
+
+static void
+sys_num(long long v, char *buf, size_t len)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%lld", v);
+}
+
+static void
+sys_print_table(const struct sys_list *sl, bool headings)
+{
+	char user[64], id[24], bytes[24], att[24], msgs[24], cpid[24];
+	int wname = 4;
+	size_t i;
+
+	for (i = 0; i < sl->n; i++)
+		if ((int)strlen(sl->rows[i].name) > wname)
+			wname = (int)strlen(sl->rows[i].name);
+	if (headings)
+		printf("%-9s %-*s %10s %-8s %4s %12s %6s %8s %7s %s\n", "KIND", wname, "NAME", "ID",
+		       "OWNER", "MODE", "BYTES", "NATTCH", "MESSAGES", "CPID", "IPCX");
+	for (i = 0; i < sl->n; i++) {
+		const struct sys_row *r = &sl->rows[i];
+		sys_num(r->id, id, sizeof(id));
+		sys_num(r->bytes, bytes, sizeof(bytes));
+		sys_num(r->attached, att, sizeof(att));
+		sys_num(r->messages, msgs, sizeof(msgs));
+		sys_num(r->cpid, cpid, sizeof(cpid));
+		printf("%-9s %-*s %10s %-8s %04o %12s %6s %8s %7s %s\n", sys_kind_name[r->kind], wname,
+		       r->name, id, ls_user(r->uid, user, sizeof(user)), r->mode, bytes, att, msgs,
+		       cpid, r->ipcx != NULL ? r->ipcx : "-");
+	}
+}
+
+static void
+sys_json_num(const char *key, long long v)
+{
+	if (v < 0)
+		printf(",\"%s\":null", key);
+	else
+		printf(",\"%s\":%lld", key, v);
+}
+
+static void
+sys_print_json(const struct sys_list *sl)
+{
+	char user[64];
+	size_t i;
+
+	printf(",\"system\":[");
+	for (i = 0; i < sl->n; i++) {
+		const struct sys_row *r = &sl->rows[i];
+		printf("%s\n{\"kind\":\"%s\",\"name\":", i ? "," : "", sys_kind_name[r->kind]);
+		cli_json_string(stdout, r->name);
+		sys_json_num("id", r->id);
+		printf(",\"owner\":");
+		cli_json_string(stdout, ls_user(r->uid, user, sizeof(user)));
+		printf(",\"owner_uid\":%lu,\"mode\":\"%04o\"", (unsigned long)r->uid, r->mode);
+		sys_json_num("bytes", r->bytes);
+		sys_json_num("attached", r->attached);
+		sys_json_num("messages", r->messages);
+		sys_json_num("creator_pid", r->cpid);
+		printf(",\"ipcx\":");
+		if (r->ipcx != NULL)
+			cli_json_string(stdout, r->ipcx);
+		else
+			printf("null");
+		printf("}");
+	}
+	printf("%s],\"not_mounted\":[%s]", sl->n ? "\n" : "", sl->mq_unmounted ? "\"/dev/mqueue\"" : "");
 }
 
 /* "-o pid,uri": the columns, or a usage error. */
@@ -387,6 +703,8 @@ cli_ls_main(int argc, char **argv)
 	};
 	enum ls_col cols[COL_COUNT];
 	struct ls_list l = { 0 };
+	struct sys_list sl = { 0 };
+	bool all = false;
 	size_t ncols = sizeof(ls_default) / sizeof(ls_default[0]), i;
 	bool json = false, headings = true;
 	int c, rc;
@@ -410,10 +728,8 @@ cli_ls_main(int argc, char **argv)
 			headings = false;
 			break;
 		case 'a':
-			fprintf(stderr, "ipcx: ls: --all is not built yet in ipcx %s (it needs the "
-			                "shared-memory and message-queue transports)\n",
-			        ipcx_version());
-			return CLI_FAIL;
+			all = true;
+			break;
 		case 'v':
 			cli_verbose = true;
 			break;
@@ -439,10 +755,34 @@ cli_ls_main(int argc, char **argv)
 	qsort(l.rows, l.n, sizeof(*l.rows), ls_cmp);
 	for (i = 0; i < l.n; i++)
 		ls_stat(&l.rows[i]);
-	if (json)
+	if (all) {
+		rc = sys_collect(&sl, &l);
+		if (rc < 0) {
+			cli_say("ls", NULL, "--all: cannot read the system's objects: %s", strerror(-rc));
+			free(sl.rows);
+			free(l.rows);
+			return CLI_FAIL;
+		}
+		if (sl.mq_unmounted && !json)
+			cli_say("ls", NULL, "/dev/mqueue is not mounted: POSIX message queues are not "
+			                    "listed (mount -t mqueue none /dev/mqueue)");
+	}
+	if (json) {
+		printf("{");
 		ls_print_json(&l);
-	else if (l.n > 0)
-		ls_print_table(&l, cols, ncols, headings);
+		if (all)
+			sys_print_json(&sl);
+		printf("}\n");
+	} else {
+		if (l.n > 0)
+			ls_print_table(&l, cols, ncols, headings);
+		if (all && sl.n > 0) {
+			if (l.n > 0)
+				printf("\n");
+			sys_print_table(&sl, headings);
+		}
+	}
+	free(sl.rows);
 	free(l.rows);
 	if (fflush(stdout) != 0)
 		return errno == EPIPE ? CLI_STDOUT_GONE : CLI_FAIL;
