@@ -119,7 +119,10 @@ struct ipcx_stat {
 	uid_t peer_uid;
 	gid_t peer_gid;
 	int has_peer;
-	uint32_t reserved[16];
+	int receiver;          /* 1: a receiver holds the channel now (fifo:), 0: none,
+	                        * -1: not known to the mechanism */
+	pid_t receiver_pid;    /* that receiver, when receiver is 1 and known; else 0 */
+	uint32_t reserved[14];
 };
 
 /*

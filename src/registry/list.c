@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ipcx.h"
@@ -26,41 +25,6 @@
 #include "core/uri.h"
 #include "os/io.h"
 #include "registry/registry.h"
-
-/* Lines of /proc/locks that hold (not wait for) a lock on dev:ino. */
-static int
-holders_count(dev_t dev, ino_t ino)
-{
-	char line[256];
-	FILE *f = fopen("/proc/locks", "re");
-	int n = 0;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned maj, min;
-		unsigned long long i;
-		const char *p = strchr(line, ':');
-		int k;
-
-		if (p == NULL || strstr(line, "->") != NULL)
-			continue; /* a waiter, not a holder */
-		/* "N: TYPE ADVISORY MODE PID MAJ:MIN:INODE START END": the
-		 * device field is the fifth after the index. */
-		p++;
-		for (k = 0; k < 4 && p != NULL; k++) {
-			while (*p == ' ')
-				p++;
-			p = strchr(p, ' ');
-		}
-		if (p == NULL || sscanf(p, " %x:%x:%llu", &maj, &min, &i) != 3)
-			continue;
-		if (maj == major(dev) && min == minor(dev) && i == (unsigned long long)ino)
-			n++;
-	}
-	fclose(f);
-	return n;
-}
 
 /* Fill obj from the entry open as fd. */
 static int
@@ -92,8 +56,8 @@ object_fill(int fd, struct ipcx_object *obj)
 	obj->creator_alive = rc < 0 ? -1 : rc;
 	rc = ipcx__registry_in_use(fd);
 	obj->in_use = rc != 0; /* an error counts as in use: stale needs proof */
-	obj->holders = holders_count(st.st_dev, st.st_ino);
-	if (obj->holders == 0 && obj->in_use)
+	obj->holders = ipcx__locks_held(st.st_dev, st.st_ino, NULL, 0);
+	if (obj->holders < 0 || (obj->holders == 0 && obj->in_use))
 		obj->holders = -1; /* a lock /proc/locks did not show */
 	obj->stale = !obj->kept && !obj->in_use && obj->creator_alive == 0;
 	return 0;

@@ -302,8 +302,9 @@ tcp_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 			st->queued = n;
 			st->queued_unit = 1;
 		}
-		if (ch->role != IPCX_ROLE_JOINER &&
-		    getpeername(ch->rfd, (struct sockaddr *)&peer, &len) == 0)
+		/* The peer's address: an accepted connection's client, or the
+		 * server a joiner reached (a host name as it resolved). */
+		if (getpeername(ch->rfd, (struct sockaddr *)&peer, &len) == 0)
 			(void)tcp_format((struct sockaddr *)&peer, st->uri, sizeof(st->uri));
 	}
 	return 0;

@@ -21,7 +21,9 @@ static const char stat_help[] =
 	"\n"
 	"Describe a channel: its scheme and canonical URI; what the mechanism\n"
 	"tells (permission mode and owner of a named object, largest message,\n"
-	"messages or bytes queued); for a socket, that a server listens there and\n"
+	"messages or bytes queued; for a FIFO, whether a receiver holds it, and\n"
+	"its pid); for a socket, that a server listens there (its address and\n"
+	"port as it resolved) and\n"
 	"its pid/uid/gid (it is connected to: its server sees one client come and\n"
 	"go); and what the registry knows (creator pid and start time, whether it\n"
 	"is alive, how many processes hold it open, kept or not, when it was\n"
@@ -87,6 +89,10 @@ stat_print_text(const struct stat_view *v)
 		else
 			printf("queued: unknown\n");
 	}
+	if (st->receiver >= 0)
+		printf("receiver: %s\n", st->receiver ? "yes" : "no");
+	if (st->receiver > 0 && st->receiver_pid > 0)
+		printf("receiver_pid: %ld\n", (long)st->receiver_pid);
 	if (st->has_peer) {
 		printf("%s_pid: %ld\n", pw, (long)st->peer_pid);
 		printf("%s_uid: %lu\n", pw, (unsigned long)st->peer_uid);
@@ -134,6 +140,10 @@ stat_print_json(const struct stat_view *v)
 		else
 			printf(",\"queued\":null");
 	}
+	if (st->receiver >= 0)
+		printf(",\"receiver\":%s", st->receiver ? "true" : "false");
+	if (st->receiver > 0 && st->receiver_pid > 0)
+		printf(",\"receiver_pid\":%ld", (long)st->receiver_pid);
 	if (st->has_peer)
 		printf(",\"%s_pid\":%ld,\"%s_uid\":%lu,\"%s_gid\":%lu", pw, (long)st->peer_pid, pw,
 		       (unsigned long)st->peer_uid, pw, (unsigned long)st->peer_gid);
@@ -205,6 +215,9 @@ cli_stat_main(int argc, char **argv)
 		return cli_open_failed("stat", &u, &dl, rc);
 	rc = ipcx_stat(ch, &v.st);
 	ipcx_close(ch);
+	/* A name that resolves (tcp:localhost) is registered as it resolved. */
+	if (rc == 0 && !v.have_obj && strcmp(v.st.uri, u.text) != 0)
+		v.have_obj = ipcx_object(v.st.uri, &v.obj) == 0;
 	if (rc < 0) {
 		cli_error("stat", u.text, rc, NULL, NULL);
 		return CLI_FAIL;
