@@ -318,6 +318,8 @@ IPCX_API const char *ipcx_errmsg(ipcx_chan *ch);
 #define IPCX_SCHEME_MANY_RECV  (1u << 11) /* several receivers may share one object, each
                                            * message going to one of them */
 #define IPCX_SCHEME_ADDRESS_OPTIONAL (1u << 12) /* an empty address is valid (ipcx_pair) */
+#define IPCX_SCHEME_SEGMENT    (1u << 13) /* its objects are shared-memory segments
+                                           * ipcx_segment_open can show */
 
 struct ipcx_scheme_info {
 	char scheme[16];            /* "fifo" */
@@ -411,6 +413,62 @@ IPCX_API int ipcx_object(const char *uri, struct ipcx_object *obj);
  * why), -ENOENT (no entry), -EINVAL, or what removing the object said.
  */
 IPCX_API int ipcx_unlink_stale(const char *uri);
+
+/*
+ * Shared-memory segments, read-only (what `ipcx dump` shows).
+ * ipcx_segment_open maps the object a shm: or sysvshm: URI names - an ipcx
+ * ring or any program's segment - for reading only: it joins nothing,
+ * registers nothing and writes nothing.  Returns 0, -ENOENT, -EACCES,
+ * -EINVAL (bad URI, or not a segment: ipcx_errmsg(NULL) says what is
+ * there), -ENOTSUP (the scheme has no segment to show).
+ */
+typedef struct ipcx_segment ipcx_segment;
+IPCX_API int ipcx_segment_open(ipcx_segment **ret_seg, const char *uri);
+/* The mapped bytes (NULL for an empty object) and their number. */
+IPCX_API const void *ipcx_segment_data(const ipcx_segment *seg, size_t *ret_len);
+IPCX_API void ipcx_segment_close(ipcx_segment *seg);
+
+/* One participant of a ring: a handle that sent, received or polled. */
+struct ipcx_ring_part_view {
+	unsigned index;          /* 1..127, what a slot's owner names */
+	pid_t pid;
+	uint64_t start_time;     /* clock ticks after boot */
+	int status;              /* 1 active, 2 being recovered */
+	int alive;               /* 1 alive, 0 provably dead, -1 cannot be told */
+	unsigned held;           /* slots it holds while reading */
+	int polls;               /* it waits through a poll descriptor */
+};
+/* A ring's header and participants, as one snapshot read without locks. */
+struct ipcx_ring_view {
+	uint32_t slots;
+	uint64_t slot_size;
+	uint64_t head, tail;     /* positions: tail - head messages are in flight */
+	unsigned by_state[8];    /* slots in each IPCX_SLOT_* state */
+	unsigned nparts;
+	struct ipcx_ring_part_view parts[127];
+	uint32_t reserved[16];
+};
+#define IPCX_SLOT_FREE     0 /* empty, for the sender of its position */
+#define IPCX_SLOT_WRITING  1 /* claimed by a sender (owner), being filled */
+#define IPCX_SLOT_SKIPPED  2 /* still being filled; receivers went past it */
+#define IPCX_SLOT_READY    3 /* published, at or ahead of the head */
+#define IPCX_SLOT_READING  4 /* taken by a receiver (owner) */
+#define IPCX_SLOT_REQUEUED 5 /* published, behind the head: any receiver may take it */
+struct ipcx_ring_slot_view {
+	uint64_t position;
+	unsigned state;          /* IPCX_SLOT_* */
+	unsigned owner;          /* participant index holding it, 0: none */
+	uint32_t len;            /* message length, from READY on */
+	uint64_t data_off;       /* where its payload starts in the segment */
+};
+/*
+ * ipcx_segment_ring - decode the segment as an ipcx ring.  Returns 0, or
+ * -EPROTO when it is not one (ipcx_errmsg(NULL) says why).
+ * ipcx_segment_slot - slot index (0..slots-1) of that ring.
+ */
+IPCX_API int ipcx_segment_ring(const ipcx_segment *seg, struct ipcx_ring_view *out);
+IPCX_API int ipcx_segment_slot(const ipcx_segment *seg, uint32_t index,
+                               struct ipcx_ring_slot_view *out);
 
 /* ipcx_version - the library's version string, e.g. "0.1.0". */
 IPCX_API const char *ipcx_version(void);

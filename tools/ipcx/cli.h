@@ -48,6 +48,7 @@ int cli_rm_main(int argc, char **argv);
 int cli_stat_main(int argc, char **argv);
 int cli_relay_main(int argc, char **argv);
 int cli_ls_main(int argc, char **argv);
+int cli_dump_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
 extern const bool cli_bench_built; /* cmd_bench.c: the engine is linked in */
 
@@ -242,6 +243,8 @@ int cli_emit(enum cli_format fmt, const void *buf, size_t len,
              const struct ipcx_msg_info *info);
 /* s as a JSON string: quotes, backslashes and control bytes escaped. */
 void cli_json_string(FILE *f, const char *s);
+/* buf as a JSON string of its base64; 0 or -ENOMEM. */
+int cli_json_base64(FILE *f, const void *buf, size_t len);
 
 /* Write all of buf to fd, retrying EINTR and short writes. */
 int cli_write_all(int fd, const void *buf, size_t len);

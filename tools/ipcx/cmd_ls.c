@@ -529,31 +529,31 @@ sys_read_dir(struct sys_list *sl, const char *dir, bool mq)
 /*
  * Which registry URI made this object.  A URI's address is what the
  * mechanism names the object by: a System V key (0x...) or a POSIX /NAME;
- * the scheme's capabilities tell the kinds apart (a ring lends slots in
- * place: LOAN; a POSIX queue is a named message object that neither lends
- * nor keeps, unlike a ring or a file: log).
+ * the scheme's capabilities tell the kinds apart (a ring is a SEGMENT; a
+ * POSIX queue is a named message object that is no segment and is not
+ * kept, unlike a file: log).
  */
 static bool
 sys_match(const struct sys_row *r, const struct ls_row *row)
 {
 	const char *addr = strchr(row->obj.uri, ':');
 	struct ipcx_scheme_info info;
-	bool loan, mq_like;
+	bool seg, mq_like;
 
 	if (addr == NULL || ipcx_scheme_info(row->obj.scheme, &info) < 0 ||
 	    !(info.caps & IPCX_SCHEME_NAMED))
 		return false;
 	addr++;
-	loan = (info.caps & IPCX_SCHEME_LOAN) != 0;
-	mq_like = (info.caps & IPCX_SCHEME_MESSAGE) && !loan && !(info.caps & IPCX_SCHEME_KEPT);
+	seg = (info.caps & IPCX_SCHEME_SEGMENT) != 0;
+	mq_like = (info.caps & IPCX_SCHEME_MESSAGE) && !seg && !(info.caps & IPCX_SCHEME_KEPT);
 	switch (r->kind) {
 	case SYS_SHM:
 	case SYS_MSG:
 		if (strncmp(addr, "0x", 2) != 0 || strtoul(addr, NULL, 16) != strtoul(r->name, NULL, 16))
 			return false;
-		return r->kind == SYS_SHM ? loan : mq_like;
+		return r->kind == SYS_SHM ? seg : mq_like;
 	case POSIX_SHM:
-		return loan && strcmp(addr, r->name) == 0;
+		return seg && strcmp(addr, r->name) == 0;
 	case POSIX_MQ:
 		return mq_like && strcmp(addr, r->name) == 0;
 	default:

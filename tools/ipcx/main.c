@@ -31,7 +31,8 @@ static const struct cli_verb verbs[] = {
 	  "remove named channels, or every stale one" },
 	{ "stat", cli_stat_main, "URI [--json]", "capacity, queued messages, owner, peers" },
 	{ "ls", cli_ls_main, "[--stale] [--json] [-o COLUMNS]", "list the channels ipcx created" },
-	{ "dump", NULL, "URI", "show the bytes of a shared-memory segment" },
+	{ "dump", cli_dump_main, "URI [--bytes] [--format F]",
+	  "show a shared-memory segment, ipcx's ring decoded or anyone's bytes" },
 	{ "bench", cli_bench_main, "[...]", "latency and throughput of every transport" },
 };
 

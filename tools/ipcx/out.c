@@ -290,3 +290,19 @@ cli_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* buf as a JSON string of its standard base64. */
+int
+cli_json_base64(FILE *f, const void *buf, size_t len)
+{
+	char *o = malloc((len + 2) / 3 * 4 + 1);
+	size_t n;
+
+	if (o == NULL)
+		return -ENOMEM;
+	n = base64_encode(buf, len, o);
+	fputc('"', f);
+	fwrite(o, 1, n, f);
+	fputc('"', f);
+	free(o);
+	return 0;
+}
