@@ -775,7 +775,12 @@ cli_open_failed(const char *verb, const struct cli_uri *u, const struct cli_dead
 	 * unknown host) is not cured by starting a server there. */
 	if (err == -ENOENT && detail[0] != '\0' && cli_uri_listens(u))
 		hint = NULL;
-	if (detail[0] != '\0')
+	/* Something else at the address (a regular file where a socket would
+	 * go): the library's sentence says what; "channel already exists"
+	 * would call it a channel. */
+	if (err == -EEXIST && detail[0] != '\0' && hint != NULL)
+		fprintf(stderr, "ipcx: %s: %s: %s; %s\n", verb, u->text, detail, hint);
+	else if (detail[0] != '\0')
 		fprintf(stderr, "ipcx: %s: %s: %s (%s)%s%s\n", verb, u->text, ipcx_strerror(err),
 		        detail, hint != NULL ? "; " : "", hint != NULL ? hint : "");
 	else

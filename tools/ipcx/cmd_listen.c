@@ -118,8 +118,8 @@ struct serve_state {
 };
 
 /*
- * A connection failed: "ipcx: VERB: WHERE: connection N from PEER: ERROR:
- * what happened; TAIL".  The library's sentence, when it has one, says what
+ * A connection failed: "ipcx: VERB: WHERE: connection N from PEER: what
+ * happened; TAIL".  The library's sentence, when it has one, says what
  * happened better than the code's (a peer that closed mid-message is not
  * a framing mismatch); the framing hint is for the code alone.
  */
@@ -135,7 +135,7 @@ conn_error(const struct serve_state *s, unsigned long id, ipcx_chan *ch, int err
 	if (id > 0)
 		snprintf(who, sizeof(who), "connection %lu%s: ", id, peer);
 	if (detail[0] != '\0')
-		cli_say(s->o->verb, s->where, "%s%s: %s; %s", who, ipcx_strerror(err), detail, tail);
+		cli_say(s->o->verb, s->where, "%s%s; %s", who, detail, tail);
 	else
 		cli_say(s->o->verb, s->where, "%s%s; %s%s", who, ipcx_strerror(err), tail,
 		        err == -EPROTO ? "; both ends must use the same framing=" : "");
