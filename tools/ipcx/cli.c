@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ipcx_shared.h"
 
 /* ---- messages and statuses ---------------------------------------------- */
 
@@ -364,10 +365,7 @@ cli_print_schemes(FILE *f)
 int64_t
 cli_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return ipcx_shared_now_ns();
 }
 
 void

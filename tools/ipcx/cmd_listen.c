@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ipcx_shared.h"
 
 #define SERVE_BATCH 64
 #define SERVE_ECHO_TIMEOUT_MS 10000 /* a client that does not read its echo is dropped */
@@ -673,27 +674,29 @@ serve_drain(struct serve_state *s, struct serve_conn *c, ipcx_chan *ch, bool *pe
 				return false;
 			continue;
 		}
-		switch (r) {
-		case -EAGAIN:
+		switch (ipcx_shared_recv_outcome(r)) {
+		case IPCX_RECV_NOTHING:
 			*pending = false;
 			return true;
-		case -ECANCELED:
+		case IPCX_RECV_STOPPED:
 			/* A wake-up left over from an echo; the signal, if any,
 			 * is seen by the loop. */
 			continue;
-		case -EMSGSIZE:
+		case IPCX_RECV_TOO_BIG:
 			if (cli_buf_grow(&s->buf) == 0) {
 				k--;
 				continue;
 			}
 			conn_error(s, id, ch, (int)r, "message dropped");
 			continue;
-		case IPCX_EOF:
+		case IPCX_RECV_END:
 			if (c != NULL)
 				cli_log("connection %lu closed by the peer after %ld messages", id,
 				        c->msgs);
 			return c == NULL; /* the dgram socket itself never ends */
-		default:
+		case IPCX_RECV_MESSAGE: /* handled above */
+		case IPCX_RECV_DEADLINE:
+		case IPCX_RECV_FAILED:
 			conn_error(s, id, ch, (int)r, "connection dropped");
 			return c == NULL;
 		}

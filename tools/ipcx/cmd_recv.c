@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ipcx_shared.h"
 
 static const char recv_help[] =
 	"Usage: ipcx recv URI [-n COUNT] [-t MS] [--idle MS] [--wait] [-v]\n"
@@ -107,46 +108,50 @@ recv_joined(const struct cli_uri *u, const struct cli_serve *o, bool wait)
 			}
 			continue;
 		}
-		if (r == IPCX_EOF) {
+		switch (ipcx_shared_recv_outcome(r)) {
+		case IPCX_RECV_MESSAGE:
+			break;
+		case IPCX_RECV_END:
 			cli_log("end of channel after %ld messages", got);
 			status = CLI_OK;
-			break;
-		}
-		if ((r == -ETIMEDOUT || r == -EAGAIN) && cli_deadline_passed(&idle) &&
-		    !cli_deadline_passed(&dl)) {
-			cli_log("nothing for %ld ms after %ld messages: done", o->idle_ms, got);
-			status = CLI_OK;
-			break;
-		}
-		if (r == -ECANCELED)
-			continue; /* the signal is seen at the top of the loop */
-		if ((r == -ETIMEDOUT || r == -EAGAIN) && dl.set) {
+			goto out;
+		case IPCX_RECV_NOTHING:
+		case IPCX_RECV_DEADLINE:
+			if (cli_deadline_passed(&idle) && !cli_deadline_passed(&dl)) {
+				cli_log("nothing for %ld ms after %ld messages: done", o->idle_ms, got);
+				status = CLI_OK;
+				goto out;
+			}
+			if (!dl.set)
+				break; /* the quiet spell is not over: a spurious wake */
 			if (o->count >= 0)
-				cli_say("recv", u->text,
-				        "the -t deadline passed after %ld of %ld messages", got,
-				        o->count);
+				cli_say("recv", u->text, "the -t deadline passed after %ld of %ld messages",
+				        got, o->count);
 			status = CLI_DEADLINE;
-			break;
-		}
-		if (r == -EMSGSIZE) {
+			goto out;
+		case IPCX_RECV_STOPPED:
+			continue; /* the signal is seen at the top of the loop */
+		case IPCX_RECV_TOO_BIG:
 			if (cli_buf_grow(&b) == 0)
 				continue;
 			cli_error("recv", u->text, (int)r, ch, "dropped");
 			continue;
+		case IPCX_RECV_FAILED:
+			if (r == -EPROTO && cli_uri_named(u)) {
+				/* A named channel's reader drops what it cannot frame
+				 * (a FIFO flushes) and goes on: the other senders are
+				 * still well-behaved. */
+				cli_error("recv", u->text, (int)r, ch, "%s; unread data discarded",
+				          cli_hint("recv", u, (int)r));
+				continue;
+			}
+			cli_error("recv", u->text, (int)r, ch, "%s",
+			          cli_hint("recv", u, (int)r) ? cli_hint("recv", u, (int)r) : "");
+			status = cli_status((int)r);
+			goto out;
 		}
-		if (r == -EPROTO && cli_uri_named(u)) {
-			/* A named channel's reader drops what it cannot frame
-			 * (a FIFO flushes) and goes on: the other senders are
-			 * still well-behaved. */
-			cli_error("recv", u->text, (int)r, ch, "%s; unread data discarded",
-			          cli_hint("recv", u, (int)r));
-			continue;
-		}
-		cli_error("recv", u->text, (int)r, ch, "%s",
-		          cli_hint("recv", u, (int)r) ? cli_hint("recv", u, (int)r) : "");
-		status = cli_status((int)r);
-		break;
 	}
+out:
 	cli_unwatch(ch);
 	ipcx_close(ch);
 	cli_buf_fini(&b);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ipcx_shared.h"
 
 static bool dl_default; /* -t not given: REQUEST_DEFAULT_MS */
 
@@ -128,22 +129,25 @@ request_run(const struct cli_uri *u, const char *msg, size_t msglen, enum cli_fo
 		goto out;
 	}
 	for (;;) {
+		enum ipcx_shared_recv_outcome oc;
+
 		if (cli_signalled()) {
 			status = cli_signal_status();
 			goto out;
 		}
 		r = ipcx_recv_info(ch, b.data, b.cap, &info, cli_deadline_left(dl));
-		if (r >= 0) {
+		oc = ipcx_shared_recv_outcome(r);
+		if (oc == IPCX_RECV_MESSAGE) {
 			cli_log("reply: %zd bytes", r);
 			break;
 		}
-		if (r == -ECANCELED)
+		if (oc == IPCX_RECV_STOPPED)
 			continue;
-		if (r == -EMSGSIZE && cli_buf_grow(&b) == 0)
+		if (oc == IPCX_RECV_TOO_BIG && cli_buf_grow(&b) == 0)
 			continue;
-		if ((r == -ETIMEDOUT || r == -EAGAIN) && dl->set)
+		if ((oc == IPCX_RECV_DEADLINE || oc == IPCX_RECV_NOTHING) && dl->set)
 			goto deadline;
-		if (r == IPCX_EOF) {
+		if (oc == IPCX_RECV_END) {
 			cli_say("request", u->text, "the peer hung up without replying");
 			goto out;
 		}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ipcx_shared.h"
 
 int
 cli_parse_format(const char *s, enum cli_format *ret)
@@ -71,15 +72,7 @@ out_writev_all(int fd, struct iovec *iov, int cnt)
 			}
 			return -errno;
 		}
-		while (cnt > 0 && (size_t)r >= iov->iov_len) {
-			r -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (char *)iov->iov_base + r;
-			iov->iov_len -= (size_t)r;
-		}
+		ipcx_shared_iov_advance(iov, &cnt, (size_t)r);
 	}
 	return 0;
 }
