@@ -65,3 +65,30 @@ kill -TERM "$L"
 reap "$L" 143
 expect 4 "$IPCX" stat "$addr" 2> /dev/null
 ok "stat of a tcp: server: the address and port it resolved to, its creator; no mode"
+
+# ---- a shared-memory ring: geometry and participants, alive or dead ---------
+if scheme_built shm; then
+	R=ipcx-stat-$$
+	stat_exit() {
+		local rc=$?
+		set +e
+		"$IPCX" rm "shm:$R" 2> /dev/null
+		(exit "$rc")
+		cleanup
+	}
+	trap stat_exit EXIT
+	expect 0 "$IPCX" create "shm:$R?slots=8"
+	bg "$IPCX" recv "shm:$R"
+	P=$BG
+	wait_for '"$IPCX" stat "shm:$R" | grep -qx "participant: pid $P alive"'
+	expect 0 "$IPCX" stat "shm:$R" > r.out
+	for kv in "slots: 8" "slot_size: 4096" "participants: 1" "queued: 0 messages"; do
+		grep -qx "$kv" r.out || fail "ring stat: no '$kv' in: $(cat r.out)"
+	done
+	kill -KILL "$P"
+	{ wait "$P" || true; } 2> /dev/null
+	expect 0 "$IPCX" stat --json "shm:$R" > r.json
+	grep -q "\"slots\":8,\"slot_size\":4096,\"participants\":\\[{\"pid\":$P,\"alive\":false}\\]" r.json ||
+		fail "ring stat --json: $(cat r.json)"
+	ok "stat of a shm: ring: slots, participants alive and then dead"
+fi

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,7 +23,8 @@ static const char stat_help[] =
 	"Describe a channel: its scheme and canonical URI; what the mechanism\n"
 	"tells (permission mode and owner of a named object, largest message,\n"
 	"messages or bytes queued; for a FIFO, whether a receiver holds it, and\n"
-	"its pid); for a socket, that a server listens there (its address and\n"
+	"its pid); for a shared-memory ring, its slots and participants, alive\n"
+	"or not; for a socket, that a server listens there (its address and\n"
 	"port as it resolved) and\n"
 	"its pid/uid/gid (it is connected to: its server sees one client come and\n"
 	"go); and what the registry knows (creator pid and start time, whether it\n"
@@ -42,7 +44,31 @@ struct stat_view {
 	struct ipcx_stat st;
 	bool have_obj;
 	struct ipcx_object obj;
+	bool have_ring;          /* a shared-memory ring: its header, read-only */
+	struct ipcx_ring_view *ring;
 };
+
+/* A ring's geometry and participants, from a read-only look at it (the
+ * handle stat joined takes no place in it). */
+static void
+stat_ring(struct stat_view *v)
+{
+	struct ipcx_scheme_info info;
+	ipcx_segment *seg;
+
+	if (ipcx_scheme_info(v->st.scheme, &info) < 0 || !(info.caps & IPCX_SCHEME_SEGMENT) ||
+	    ipcx_segment_open(&seg, v->st.uri) < 0)
+		return;
+	v->ring = malloc(sizeof(*v->ring));
+	v->have_ring = v->ring != NULL && ipcx_segment_ring(seg, v->ring) == 0;
+	ipcx_segment_close(seg);
+}
+
+static const char *
+stat_alive(int a)
+{
+	return a > 0 ? "alive" : a == 0 ? "dead" : "unknown";
+}
 
 static void
 stat_time(int64_t secs, char *buf, size_t len)
@@ -98,6 +124,14 @@ stat_print_text(const struct stat_view *v)
 		printf("%s_uid: %lu\n", pw, (unsigned long)st->peer_uid);
 		printf("%s_gid: %lu\n", pw, (unsigned long)st->peer_gid);
 	}
+	if (v->have_ring) {
+		unsigned i;
+		printf("slots: %u\nslot_size: %llu\nparticipants: %u\n", v->ring->slots,
+		       (unsigned long long)v->ring->slot_size, v->ring->nparts);
+		for (i = 0; i < v->ring->nparts; i++)
+			printf("participant: pid %ld %s\n", (long)v->ring->parts[i].pid,
+			       stat_alive(v->ring->parts[i].alive));
+	}
 	if (!v->have_obj) {
 		printf("registered: no\n");
 		return;
@@ -147,6 +181,18 @@ stat_print_json(const struct stat_view *v)
 	if (st->has_peer)
 		printf(",\"%s_pid\":%ld,\"%s_uid\":%lu,\"%s_gid\":%lu", pw, (long)st->peer_pid, pw,
 		       (unsigned long)st->peer_uid, pw, (unsigned long)st->peer_gid);
+	if (v->have_ring) {
+		unsigned i;
+		printf(",\"slots\":%u,\"slot_size\":%llu,\"participants\":[", v->ring->slots,
+		       (unsigned long long)v->ring->slot_size);
+		for (i = 0; i < v->ring->nparts; i++)
+			printf("%s{\"pid\":%ld,\"alive\":%s}", i ? "," : "",
+			       (long)v->ring->parts[i].pid,
+			       v->ring->parts[i].alive > 0    ? "true"
+			       : v->ring->parts[i].alive == 0 ? "false"
+			                                      : "null");
+		printf("]");
+	}
 	if (v->have_obj) {
 		printf(",\"creator_pid\":%ld,\"creator_start\":%llu,\"creator_alive\":%s",
 		       (long)o->creator_pid, (unsigned long long)o->creator_start,
@@ -222,10 +268,12 @@ cli_stat_main(int argc, char **argv)
 		cli_error("stat", u.text, rc, NULL, NULL);
 		return CLI_FAIL;
 	}
+	stat_ring(&v);
 	if (json)
 		stat_print_json(&v);
 	else
 		stat_print_text(&v);
+	free(v.ring);
 	if (fflush(stdout) != 0) {
 		if (errno == EPIPE)
 			return CLI_STDOUT_GONE;
