@@ -11,8 +11,8 @@ N=ipcx-dump-$$
 SYSV_PLAIN=
 dump_cleanup() {
 	rm -f "/dev/shm/$N-plain"
-	"$IPCX" rm "shm:$N" 2> /dev/null || true
-	"$IPCX" rm "sysvshm:ftok:$T:1" 2> /dev/null || true
+	"$IPCX" rm --force "shm:$N" 2> /dev/null || true
+	"$IPCX" rm --force "sysvshm:ftok:$T:1" 2> /dev/null || true
 	[ -z "$SYSV_PLAIN" ] || ipcrm -M "$SYSV_PLAIN" 2> /dev/null || true
 }
 dump_exit() {

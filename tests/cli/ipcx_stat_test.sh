@@ -72,7 +72,7 @@ if scheme_built shm; then
 	stat_exit() {
 		local rc=$?
 		set +e
-		"$IPCX" rm "shm:$R" 2> /dev/null
+		"$IPCX" rm --force "shm:$R" 2> /dev/null
 		(exit "$rc")
 		cleanup
 	}
