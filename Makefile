@@ -61,8 +61,10 @@ fuzz:
 	  CMAKE_FLAGS="-DCMAKE_C_COMPILER=clang -DIPCX_BUILD_FUZZ=ON -DIPCX_BUILD_TESTS=ON -DIPCX_BUILD_BENCH=OFF -DIPCX_BUILD_EXAMPLES=OFF"
 	tests/fuzz/run-fuzzers.sh build-fuzz $${FUZZ_SECONDS:-30}
 
+# The prefix is given at install time: a build/ configured earlier (by
+# `make run`) installs where PREFIX says, not where it was configured for.
 install: build
-	cmake --install $(BUILD_DIR)
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
 	rm -rf build build-asan build-tsan build-clang build-fuzz

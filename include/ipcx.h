@@ -119,7 +119,10 @@ struct ipcx_stat {
 	uid_t peer_uid;
 	gid_t peer_gid;
 	int has_peer;
-	uint32_t reserved[16];
+	int receiver;          /* 1: a receiver holds the channel now (fifo:), 0: none,
+	                        * -1: not known to the mechanism */
+	pid_t receiver_pid;    /* that receiver, when receiver is 1 and known; else 0 */
+	uint32_t reserved[14];
 };
 
 /*
@@ -316,6 +319,8 @@ IPCX_API const char *ipcx_errmsg(ipcx_chan *ch);
 #define IPCX_SCHEME_MANY_RECV  (1u << 11) /* several receivers may share one object, each
                                            * message going to one of them */
 #define IPCX_SCHEME_ADDRESS_OPTIONAL (1u << 12) /* an empty address is valid (ipcx_pair) */
+#define IPCX_SCHEME_SEGMENT    (1u << 13) /* its objects are shared-memory segments
+                                           * ipcx_segment_open can show */
 
 struct ipcx_scheme_info {
 	char scheme[16];            /* "fifo" */
@@ -357,6 +362,114 @@ IPCX_API int ipcx_scheme_info(const char *scheme, struct ipcx_scheme_info *info)
  * -ECANCELED, -EINTR.
  */
 IPCX_API int ipcx_flush(ipcx_chan *ch, int timeout_ms);
+
+/*
+ * The registry: one entry per named object ipcx created for this user
+ * (DESIGN.md), and who still uses it - what `ipcx ls`, `ipcx rm --stale` and
+ * `ipcx stat` show.  Read-only except ipcx_unlink_stale.
+ */
+struct ipcx_object {
+	char uri[IPCX_URI_MAX];  /* canonical URI */
+	char scheme[16];
+	pid_t creator_pid;
+	uint64_t creator_start;  /* the creator's start time: clock ticks after boot
+	                          * (field 22 of /proc/PID/stat) */
+	int creator_alive;       /* 1 running; 0 provably gone (a reused pid is gone);
+	                          * -1 cannot be told (no /proc) */
+	uid_t uid;               /* the creator's user */
+	int kept;                /* stays until removed (ipcx create, file:, IPCX_KEEP) */
+	int64_t created;         /* seconds since the epoch */
+	int holders;             /* handles that have it open now, each holding a lock
+	                          * on the entry (the creator's included); -1 unknown */
+	int in_use;              /* 1: some handle holds it; 0: none */
+	int stale;               /* not kept, creator gone, no handle: ipcx_unlink_stale
+	                          * would remove it */
+	uint32_t reserved[16];
+};
+
+typedef int (*ipcx_object_fn)(const struct ipcx_object *obj, void *arg);
+
+/*
+ * ipcx_objects - call fn for each object in the registry, in no fixed order.
+ * An entry being written while the walk reads it may be skipped.  fn
+ * returning non-zero ends the walk with that value.  Returns 0, fn's value,
+ * or -errno when the registry is unusable (-ENOTDIR, -EPERM: not a private
+ * directory; ipcx_errmsg(NULL) names it).  No registry yet: no objects, 0.
+ */
+IPCX_API int ipcx_objects(ipcx_object_fn fn, void *arg);
+
+/*
+ * ipcx_object - the registry's entry for uri, written as for ipcx_create
+ * (it is canonicalised: a relative path is resolved).  Opens nothing of the
+ * object, and takes no lock.  Returns 0, -ENOENT (no entry: not made by
+ * ipcx, by another user, or already removed), -EINVAL (bad URI).
+ */
+IPCX_API int ipcx_object(const char *uri, struct ipcx_object *obj);
+
+/*
+ * ipcx_unlink_stale - remove uri's object and its entry, only while holding
+ * the entry's exclusive lock and only if it is stale then: not kept, its
+ * creator provably gone, no handle holding it.  Returns 0 (removed; an
+ * object already gone counts), -EBUSY (not stale: ipcx_errmsg(NULL) says
+ * why), -ENOENT (no entry), -EINVAL, or what removing the object said.
+ */
+IPCX_API int ipcx_unlink_stale(const char *uri);
+
+/*
+ * Shared-memory segments, read-only (what `ipcx dump` shows).
+ * ipcx_segment_open maps the object a shm: or sysvshm: URI names - an ipcx
+ * ring or any program's segment - for reading only: it joins nothing,
+ * registers nothing and writes nothing.  Returns 0, -ENOENT, -EACCES,
+ * -EINVAL (bad URI, or not a segment: ipcx_errmsg(NULL) says what is
+ * there), -ENOTSUP (the scheme has no segment to show).
+ */
+typedef struct ipcx_segment ipcx_segment;
+IPCX_API int ipcx_segment_open(ipcx_segment **ret_seg, const char *uri);
+/* The mapped bytes (NULL for an empty object) and their number. */
+IPCX_API const void *ipcx_segment_data(const ipcx_segment *seg, size_t *ret_len);
+IPCX_API void ipcx_segment_close(ipcx_segment *seg);
+
+/* One participant of a ring: a handle that sent, received or polled. */
+struct ipcx_ring_part_view {
+	unsigned index;          /* 1..127, what a slot's owner names */
+	pid_t pid;
+	uint64_t start_time;     /* clock ticks after boot */
+	int status;              /* 1 active, 2 being recovered */
+	int alive;               /* 1 alive, 0 provably dead, -1 cannot be told */
+	unsigned held;           /* slots it holds while reading */
+	int polls;               /* it waits through a poll descriptor */
+};
+/* A ring's header and participants, as one snapshot read without locks. */
+struct ipcx_ring_view {
+	uint32_t slots;
+	uint64_t slot_size;
+	uint64_t head, tail;     /* positions: tail - head messages are in flight */
+	unsigned by_state[8];    /* slots in each IPCX_SLOT_* state */
+	unsigned nparts;
+	struct ipcx_ring_part_view parts[127];
+	uint32_t reserved[16];
+};
+#define IPCX_SLOT_FREE     0 /* empty, for the sender of its position */
+#define IPCX_SLOT_WRITING  1 /* claimed by a sender (owner), being filled */
+#define IPCX_SLOT_SKIPPED  2 /* still being filled; receivers went past it */
+#define IPCX_SLOT_READY    3 /* published, at or ahead of the head */
+#define IPCX_SLOT_READING  4 /* taken by a receiver (owner) */
+#define IPCX_SLOT_REQUEUED 5 /* published, behind the head: any receiver may take it */
+struct ipcx_ring_slot_view {
+	uint64_t position;
+	unsigned state;          /* IPCX_SLOT_* */
+	unsigned owner;          /* participant index holding it, 0: none */
+	uint32_t len;            /* message length, from READY on */
+	uint64_t data_off;       /* where its payload starts in the segment */
+};
+/*
+ * ipcx_segment_ring - decode the segment as an ipcx ring.  Returns 0, or
+ * -EPROTO when it is not one (ipcx_errmsg(NULL) says why).
+ * ipcx_segment_slot - slot index (0..slots-1) of that ring.
+ */
+IPCX_API int ipcx_segment_ring(const ipcx_segment *seg, struct ipcx_ring_view *out);
+IPCX_API int ipcx_segment_slot(const ipcx_segment *seg, uint32_t index,
+                               struct ipcx_ring_slot_view *out);
 
 /* ipcx_version - the library's version string, e.g. "0.1.0". */
 IPCX_API const char *ipcx_version(void);

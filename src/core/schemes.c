@@ -55,6 +55,8 @@ ipcx_scheme_info(const char *scheme, struct ipcx_scheme_info *info)
 	info->sample = tp->t_sample;
 	info->variants = tp->t_variants != NULL ? tp->t_variants : no_variants;
 	info->caps = tp->t_caps & IPCX_CAP_PUBLIC;
+	if (tp->t_ops->c_peek != NULL)
+		info->caps |= IPCX_SCHEME_SEGMENT;
 	if (tp->t_address_optional)
 		info->caps |= IPCX_SCHEME_ADDRESS_OPTIONAL;
 	info->default_max = tp->t_default_max;

@@ -300,6 +300,15 @@ struct ipcx_chan_ops {
 	 */
 	int (*c_check)(const struct ipcx_uri *uri);
 
+	/*
+	 * c_peek: map the object the URI names for reading only, whatever
+	 * made it, without joining it or touching its registry entry
+	 * (ipcx_segment_open: `ipcx dump`).  *ret_unmap(base, len) undoes it.
+	 * An empty object is base NULL, len 0.  NULL: -ENOTSUP (nothing to
+	 * map).  Errors: -ENOENT, -EACCES, -EINVAL (not a segment).
+	 */
+	int (*c_peek)(const struct ipcx_uri *uri, void **ret_base, size_t *ret_len,
+	              void (**ret_unmap)(void *base, size_t len));
 };
 
 /*

@@ -9,8 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "os/io.h"
@@ -298,6 +301,39 @@ ipcx__fionread(int fd)
 
 	if (ioctl(fd, FIONREAD, &n) < 0)
 		return -errno;
+	return n;
+}
+
+int
+ipcx__locks_held(dev_t dev, ino_t ino, struct ipcx_lock_seen *out, int max)
+{
+	char line[256];
+	FILE *f = fopen("/proc/locks", "re");
+	int n = 0;
+
+	if (f == NULL)
+		return -errno;
+	/* "N: CLASS MODE TYPE PID MAJ:MIN:INODE START END"; a waiter's line
+	 * has "->" after the index, and is not a holder. */
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char type[16], end[24];
+		unsigned maj, min;
+		unsigned long long i, start;
+
+		if (strstr(line, "->") != NULL ||
+		    sscanf(line, "%*d: %*s %*s %15s %*s %x:%x:%llu %llu %23s", type, &maj, &min, &i,
+		           &start, end) != 6)
+			continue;
+		if (maj != major(dev) || min != minor(dev) || i != (unsigned long long)ino)
+			continue;
+		if (n < max) {
+			out[n].start = (int64_t)start;
+			out[n].end = strcmp(end, "EOF") == 0 ? -1 : (int64_t)strtoll(end, NULL, 10);
+			out[n].write = strcmp(type, "WRITE") == 0;
+		}
+		n++;
+	}
+	fclose(f);
 	return n;
 }
 

@@ -9,6 +9,7 @@
 #define IPCX_OS_IO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -76,6 +77,18 @@ int ipcx__fdatasync(int fd);
 
 /* Bytes waiting to be read (FIONREAD), or -errno. */
 int ipcx__fionread(int fd);
+
+/*
+ * The locks held (not waited for) on the file dev:ino, as /proc/locks shows
+ * them: the number of them, with the byte ranges of the first max in out
+ * (end -1: to the end of the file).  Reads only; opens nothing of the
+ * file, so a FIFO gains no reader.  -errno when /proc/locks is not there.
+ */
+struct ipcx_lock_seen {
+	int64_t start, end;
+	bool write;
+};
+int ipcx__locks_held(dev_t dev, ino_t ino, struct ipcx_lock_seen *out, int max);
 
 /* Block SIGPIPE in this thread, once; consume a pending thread SIGPIPE. */
 /*

@@ -1626,3 +1626,32 @@ ipcx__ring_describe(const void *base, size_t len, struct ipcx_ring_info *out)
 	}
 	return (int)out->nparts;
 }
+
+int
+ipcx__ring_slot(const void *base, size_t len, uint64_t i, struct ipcx_ring_slot_info *out)
+{
+	struct ipcx_ring_geom g;
+	struct ipcx_ring r;
+	struct ring_slot *sl;
+	const char *why;
+	uint64_t w;
+	uint32_t n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = ipcx__ring_check(base, len, &g, &why);
+	if (rc < 0)
+		return rc;
+	if (i >= g.slots)
+		return -EINVAL;
+	ipcx__ring_attach(&r, NULL, (void *)base, len, 0);
+	sl = slot_at(&r, i);
+	w = LOAD(&sl->word);
+	n = LOAD(&sl->len);
+	out->position = W_POS(w);
+	out->state = W_STATE(w);
+	out->owner = TAG_IDX(W_TAG(w));
+	out->len = n > g.slot_size ? (uint32_t)g.slot_size : n;
+	out->data_off = (uint64_t)(slot_data(sl) - (const uint8_t *)base);
+	return 0;
+}

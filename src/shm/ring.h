@@ -196,6 +196,19 @@ struct ipcx_ring_info {
 };
 int ipcx__ring_describe(const void *base, size_t len, struct ipcx_ring_info *out);
 
+/* Slot i (0 .. slots-1) of a ring ipcx__ring_check() accepted, read-only:
+ * its position, state (0 FREE .. 5 REQUEUED, docs/shm-ring.md), the
+ * participant index that holds it (0: none), the length of the message it
+ * holds (from READY on; capped at slot_size) and where the payload starts
+ * in the mapping.  Returns 0, or -EINVAL for an index outside the ring. */
+struct ipcx_ring_slot_info {
+	uint64_t position;
+	unsigned state, owner;
+	uint32_t len;
+	uint64_t data_off;
+};
+int ipcx__ring_slot(const void *base, size_t len, uint64_t i, struct ipcx_ring_slot_info *out);
+
 /* ---- the channel layer both backings share (shm_chan.c) ---------------- */
 
 /* Where a ring's mapping came from: one mapping per object per process,

@@ -648,6 +648,44 @@ fifo_chan_canonical(const struct ipcx_uri *uri, struct ipcx_chan *ch, char *out,
 	return (n < 0 || (size_t)n >= outlen) ? -ENAMETOOLONG : 0;
 }
 
+/*
+ * A handle that opened nothing (a joiner that has not sent, ipcx stat):
+ * whether a receiver holds the FIFO, from the receiver's locks as
+ * /proc/locks shows them (opening the FIFO to ask would make this
+ * process a reader for a moment, and a sender whose open(2) then succeeds
+ * could write a message that dies with the pipe when both ends close).
+ * Only with a receiver there is the FIFO opened, read-only, for FIONREAD:
+ * its bytes queued.  Returns them, or -1 when not known.
+ */
+static int
+fifo_peek(struct ipcx_chan *ch, struct ipcx_stat *st)
+{
+	struct fifo_chan *f = fifo_of(ch);
+	struct ipcx_lock_seen locks[8];
+	int i, k, fd, n;
+
+	k = ipcx__locks_held(f->id.dev, f->id.ino, locks, 8);
+	if (k < 0)
+		return -1;
+	st->receiver = 0;
+	for (i = 0; i < k && i < 8; i++) {
+		if (locks[i].start == LOCK_RECV)
+			st->receiver = 1;
+		else if (locks[i].start > LOCK_PID_BASE && locks[i].start < LOCK_PID_BASE + LOCK_PID_SPAN)
+			st->receiver_pid = (pid_t)(locks[i].start - LOCK_PID_BASE);
+	}
+	if (st->receiver != 1) {
+		st->receiver_pid = 0;
+		return -1;
+	}
+	fd = fifo_open_checked(ch, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = ipcx__fionread(fd);
+	ipcx__close(fd);
+	return n;
+}
+
 static int
 fifo_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 {
@@ -662,7 +700,13 @@ fifo_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 		st->owner_uid = id.uid;
 		st->has_owner = 1;
 	}
-	n = ch->rfd >= 0 ? ipcx__fionread(ch->rfd) : -1;
+	if (ch->rfd >= 0) {
+		st->receiver = 1; /* this channel is it */
+		st->receiver_pid = getpid();
+		n = ipcx__fionread(ch->rfd);
+	} else {
+		n = fifo_peek(ch, st);
+	}
 	if (n >= 0) {
 		st->queued = n;
 		st->queued_unit = 1;

@@ -304,6 +304,40 @@ shm_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 	return 0;
 }
 
+static int
+shm_chan_peek(const struct ipcx_uri *uri, void **ret_base, size_t *ret_len,
+              void (**ret_unmap)(void *base, size_t len))
+{
+	char path[NAME_MAX + 2];
+	const char *name;
+	struct stat st;
+	void *base = NULL;
+	int fd, rc = shm_name(uri, &name);
+
+	if (rc < 0)
+		return rc;
+	snprintf(path, sizeof(path), "/%s", name);
+	fd = shm_open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		ipcx__set_errmsg(NULL, "%s/%s is not a shared-memory object", SHM_DIR, name);
+		rc = -EINVAL;
+	} else if (st.st_size > 0) {
+		base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+		rc = base == MAP_FAILED ? -errno : 0;
+	}
+	ipcx__close(fd);
+	if (rc < 0)
+		return rc;
+	*ret_base = st.st_size > 0 ? base : NULL;
+	*ret_len = (size_t)st.st_size;
+	*ret_unmap = shm_unmap;
+	return 0;
+}
+
 static const struct ipcx_chan_ops shm_ops = {
 	.c_create = shm_chan_create,
 	.c_join = shm_chan_join,
@@ -319,6 +353,7 @@ static const struct ipcx_chan_ops shm_ops = {
 	.c_borrow = ipcx__shm_chan_borrow,
 	.c_release = ipcx__shm_chan_release_msg,
 	.c_check = shm_chan_check,
+	.c_peek = shm_chan_peek,
 };
 
 const struct ipcx_transport ipcx__shm_transport = {

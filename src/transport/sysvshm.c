@@ -321,6 +321,29 @@ sysv_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 	return 0;
 }
 
+static int
+sysv_chan_peek(const struct ipcx_uri *uri, void **ret_base, size_t *ret_len,
+               void (**ret_unmap)(void *base, size_t len))
+{
+	struct shmid_ds ds;
+	void *base;
+	key_t key;
+	int shmid, rc = sysv_key(uri, true, &key);
+
+	if (rc < 0)
+		return rc;
+	shmid = shmget(key, 0, 0);
+	if (shmid < 0 || shmctl(shmid, IPC_STAT, &ds) < 0)
+		return -errno;
+	base = shmat(shmid, NULL, SHM_RDONLY);
+	if (base == (void *)-1)
+		return -errno;
+	*ret_base = base;
+	*ret_len = ds.shm_segsz;
+	*ret_unmap = sysv_unmap;
+	return 0;
+}
+
 static const struct ipcx_chan_ops sysv_ops = {
 	.c_create = sysv_chan_create,
 	.c_join = sysv_chan_join,
@@ -336,6 +359,7 @@ static const struct ipcx_chan_ops sysv_ops = {
 	.c_borrow = ipcx__shm_chan_borrow,
 	.c_release = ipcx__shm_chan_release_msg,
 	.c_check = sysv_chan_check,
+	.c_peek = sysv_chan_peek,
 };
 
 const struct ipcx_transport ipcx__sysvshm_transport = {

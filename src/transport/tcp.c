@@ -33,6 +33,11 @@ struct tcp_chan {
 	struct ipcx_chan base;
 	struct sockaddr_storage bound; /* listener: the address bound */
 	socklen_t bound_len;
+	/* A connection's peer, kept from accept or connect: once the peer has
+	 * gone, getpeername no longer says who it was, and that is when an
+	 * error message names it. */
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
 };
 
 static struct tcp_chan *
@@ -223,6 +228,10 @@ tcp_chan_join(struct ipcx_chan *ch, int64_t deadline)
 		rc = ipcx__sock_connect(ch, fd, ai->ai_addr, ai->ai_addrlen, deadline);
 		if (rc == 0) {
 			ch->rfd = ch->wfd = fd;
+			if (ai->ai_addrlen <= sizeof(tcp_of(ch)->peer)) {
+				memcpy(&tcp_of(ch)->peer, ai->ai_addr, ai->ai_addrlen);
+				tcp_of(ch)->peer_len = ai->ai_addrlen;
+			}
 			break;
 		}
 		ipcx__close(fd);
@@ -236,10 +245,15 @@ tcp_chan_join(struct ipcx_chan *ch, int64_t deadline)
 static int
 tcp_chan_accept(struct ipcx_chan *listener, struct ipcx_chan *conn, int64_t deadline)
 {
-	int fd = ipcx__sock_accept(listener, deadline, NULL, NULL);
+	struct tcp_chan *t = tcp_of(conn);
+	int fd;
 
-	if (fd < 0)
+	t->peer_len = sizeof(t->peer);
+	fd = ipcx__sock_accept(listener, deadline, (struct sockaddr *)&t->peer, &t->peer_len);
+	if (fd < 0) {
+		t->peer_len = 0;
 		return fd;
+	}
 	tcp_nodelay(fd);
 	conn->rfd = conn->wfd = fd;
 	return ipcx__stream_open(conn, &ipcx__fd_stream_ops, IPCX_STREAM_SOCKET);
@@ -302,10 +316,14 @@ tcp_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 			st->queued = n;
 			st->queued_unit = 1;
 		}
-		if (ch->role != IPCX_ROLE_JOINER &&
-		    getpeername(ch->rfd, (struct sockaddr *)&peer, &len) == 0)
-			(void)tcp_format((struct sockaddr *)&peer, st->uri, sizeof(st->uri));
 	}
+	/* The peer's address: an accepted connection's client, or the server
+	 * a joiner reached (a host name as it resolved). */
+	if (tcp_of(ch)->peer_len > 0)
+		(void)tcp_format((struct sockaddr *)&tcp_of(ch)->peer, st->uri, sizeof(st->uri));
+	else if (!ch->listening && ch->rfd >= 0 &&
+	         getpeername(ch->rfd, (struct sockaddr *)&peer, &len) == 0)
+		(void)tcp_format((struct sockaddr *)&peer, st->uri, sizeof(st->uri));
 	return 0;
 }
 

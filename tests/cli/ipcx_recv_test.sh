@@ -155,14 +155,33 @@ t0=$(ms_now)
 expect 3 "$IPCX" recv fifo:nope --wait -t 400 2> /dev/null
 t1=$(ms_now)
 [ $((t1 - t0)) -ge 400 ] || fail "--wait -t 400 ended after $((t1 - t0)) ms"
-bg "$IPCX" recv fifo:later --wait -n 1 > wait.out 2> wait.err
+bg "$IPCX" recv fifo:later --wait -n 1 -v > wait.out 2> wait.err
 R=$BG
-sleep 0.2
+wait_log wait.err 'waiting for fifo:later to appear'
 "$IPCX" create fifo:later
 expect 0 "$IPCX" send fifo:later arrived
 reap "$R" 0
 [ "$(cat wait.out)" = arrived ] || fail "--wait"
 ok "no such channel: 4 at once; --wait waits for it (3 at -t)"
+
+# --idle: status 0 once nothing has arrived for MS.  The sender is already
+# waiting when recv starts, so its messages are there at once.
+t0=$(ms_now)
+expect 0 "$IPCX" recv fifo:q --idle 300 > idle.out
+t1=$(ms_now)
+[ $((t1 - t0)) -ge 300 ] || fail "--idle 300 ended after $((t1 - t0)) ms"
+[ ! -s idle.out ] || fail "--idle: $(cat idle.out)"
+bg "$IPCX" send -v fifo:q a "" b 2> idle.err
+S=$BG
+wait_log idle.err 'joined fifo:'
+expect 0 "$IPCX" recv fifo:q --idle 300 --format hex > idle2.out
+reap "$S" 0
+printf '61\n\n62\n' | cmp - idle2.out || fail "--idle after messages: $(cat idle2.out)"
+expect 0 "$IPCX" recv unix:idle.sock --idle 300 -q
+[ ! -e idle.sock ] || fail "--idle left the socket file"
+expect 3 "$IPCX" recv fifo:q --idle 60000 -t 300
+expect 2 "$IPCX" recv fifo:q --idle soon 2> /dev/null
+ok "--idle MS ends with status 0 after MS of silence (sockets too); -t still 3"
 
 expect 2 "$IPCX" recv 2> /dev/null
 expect 2 "$IPCX" recv fifo:q --format xml 2> /dev/null

@@ -19,6 +19,12 @@ expect 0 "$IPCX" request --format hex "$addr" -- -x > r.hex
 printf '2d78\n' | cmp - r.hex || fail "hex reply of a message starting with -"
 ok "request prints the one reply, in every format"
 
+# "-": the message is all of standard input, one trailing newline stripped
+# (an inner one kept, as in a message that is a file).
+printf 'from\nstdin\n' | "$IPCX" request "$addr" - --format hex > r.stdin || fail "request -"
+printf '66726f6d0a737464696e\n' | cmp - r.stdin || fail "request - reply: $(cat r.stdin)"
+ok "request URI - sends standard input as the one message"
+
 # Over an inherited pipe pair: the responder reads one framed message on
 # its standard input and writes the reply on its standard output.  (Plain
 # FIFOs plumb it: bash does not pass coproc descriptors on reliably.)
@@ -47,18 +53,24 @@ t0=$(ms_now)
 expect 3 "$IPCX" request unix:silent.sock hello -t 500 2> silent2.err
 t1=$(ms_now)
 [ $((t1 - t0)) -ge 500 ] || fail "-t 500 ended after $((t1 - t0)) ms"
-grep -q '^ipcx: request: unix:silent.sock: the -t deadline passed before the reply came$' silent2.err ||
+grep -qx 'ipcx: request: unix:silent.sock: the -t deadline passed before the reply came; if the server is up, does it use the same framing= (len, line, raw)?' silent2.err ||
 	fail "deadline message: $(cat silent2.err)"
 ok "no reply: -t ends the request with status 3, never early"
+
+# Without -t a silent server does not hold the request forever: the
+# default deadline (30 s) ends it with status 3, and says it was the
+# default.  It runs alongside the rest of the script.
+bg "$IPCX" request unix:silent.sock hello 2> default.err
+D=$BG
 
 # No server: 4, with a hint; --wait waits for one.
 expect 4 "$IPCX" request unix:nobody.sock hi 2> nobody.err
 grep -q '^ipcx: request: unix:nobody.sock: no such channel; is a server running?' nobody.err ||
 	fail "no server: $(cat nobody.err)"
 expect 3 "$IPCX" request unix:nobody.sock hi --wait -t 300 2> /dev/null
-bg "$IPCX" request unix:later.sock "eventually" --wait -t 60000 > later.out
+bg "$IPCX" request unix:later.sock "eventually" --wait -t 60000 -v > later.out 2> later.wait
 Q=$BG
-sleep 0.2
+wait_log later.wait 'waiting for unix:later.sock to appear'
 bg "$IPCX" listen unix:later.sock --echo > /dev/null 2> later.err
 reap "$Q" 0
 [ "$(cat later.out)" = eventually ] || fail "--wait reply: $(cat later.out)"
@@ -71,5 +83,9 @@ expect 2 "$IPCX" request fifo:x hi 2> oneway.err
 grep -q 'one-way' oneway.err || fail "request on a fifo: $(cat oneway.err)"
 expect 0 "$IPCX" request --help > /dev/null
 ok "request usage errors and --help"
+reap "$D" 3
+grep -qx 'ipcx: request: unix:silent.sock: the default 30 s deadline passed before the reply came; if the server is up, does it use the same framing= (len, line, raw)?' default.err ||
+	fail "default deadline: $(cat default.err)"
+ok "request without -t: the default deadline ends it (3)"
 kill -TERM "$E"
 reap "$E" 143

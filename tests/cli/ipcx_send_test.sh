@@ -78,14 +78,28 @@ t1=$(ms_now)
 grep -q '^ipcx: send: fifo:q: .*deadline.*0 sent$' to.err || fail "deadline message: $(cat to.err)"
 ok "-t with no receiver: status 3 after the deadline, not before"
 
+# A deadline that comes in the middle of a message breaks the channel
+# (the receiver never sees half of it): that is the deadline, status 3.
+bg "$IPCX" listen unix:stuck.sock > /dev/null 2> stuck.err
+L=$BG
+wait_listening stuck.err > /dev/null
+kill -STOP "$L"
+head -c 8388608 /dev/zero | expect 3 "$IPCX" send --whole unix:stuck.sock -t 1000 2> stuck2.err
+grep -qx 'ipcx: send: unix:stuck.sock: the -t deadline passed in the middle of message 1, which the receiver will not see; the channel is broken; 0 sent' stuck2.err ||
+	fail "mid-frame deadline: $(cat stuck2.err)"
+kill -CONT "$L"
+kill -TERM "$L"
+reap "$L" 143
+ok "-t ending a started message: status 3, the channel broken, said so"
+
 # No such channel: 4 at once; --wait waits for it (status 3 at -t).
 expect 4 "$IPCX" send fifo:absent hi 2> noent.err
 grep -q '^ipcx: send: fifo:absent: no such channel; create it with `ipcx create fifo:absent`$' noent.err ||
 	fail "ENOENT message: $(cat noent.err)"
 expect 3 "$IPCX" send --wait -t 300 fifo:absent hi 2> /dev/null
-bg "$IPCX" send --wait fifo:late "came late"
+bg "$IPCX" send --wait -v fifo:late "came late" 2> late.err
 S=$BG
-sleep 0.2
+wait_log late.err 'waiting for fifo:late to appear'
 "$IPCX" create fifo:late
 expect 0 "$IPCX" recv fifo:late -n 1 > late.out
 reap "$S" 0

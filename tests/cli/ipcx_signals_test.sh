@@ -102,7 +102,10 @@ if [ -r /proc/self/io ]; then
 	# Blocked mid-frame: the pipe is full, the frame far from done.
 	wait_for "[ \"\$(sed -n 's/^wchar: //p' /proc/$S/io)\" -ge 4096 ]"
 	kill -TERM "$S"
-	sleep 0.2
+	# Resume the receiver only once the sender has taken the signal
+	# (its pending set is empty again): the frame is then finished
+	# after the signal, not before it.
+	wait_for "grep -Eq '^ShdPnd:[[:space:]]*0+\$' /proc/$S/status"
 	kill -CONT "$R"
 	reap "$S" 143
 	reap "$R" 0

@@ -104,3 +104,15 @@ lines() {
 ms_now() {
 	echo $(($(date +%s%N) / 1000000))
 }
+
+# scheme_built NAME: is the NAME: transport built into this ipcx?  (The
+# schemes `ipcx --help` lists, which come from ipcx_schemes().)
+scheme_built() {
+	"$IPCX" --help | grep -Eq "^  $1:"
+}
+
+# wait_log FILE REGEX: wait until a -v (or any) line matching REGEX is in
+# FILE: the readiness a command announces itself.
+wait_log() {
+	wait_for "grep -Eq '$2' '$1' 2>/dev/null"
+}

@@ -23,10 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "ipcx_shared.h"
 
 /* ---- messages and statuses ---------------------------------------------- */
 
@@ -83,37 +85,67 @@ cli_status(int err)
 	return (err == -ENOENT || err == -ECONNREFUSED) ? CLI_NOENT : CLI_FAIL;
 }
 
+/* A URI as a shell word: quoted when it holds what the shell would take
+ * apart ('&' ';' spaces ...), so a hint can be pasted as it is. */
 const char *
-cli_hint(const char *verb, const char *uri, int err)
+cli_shell_word(const char *text, char *out, size_t outlen)
 {
-	static char buf[600];
-	const char *colon = strchr(uri, ':');
-	int slen = colon != NULL ? (int)(colon - uri) : 0;
-	bool socket = strncmp(uri, "unix:", 5) == 0 || strncmp(uri, "tcp:", 4) == 0;
+	size_t o = 0;
+	const char *p;
+
+	if (text[strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                      "0123456789@%+=:,./_-")] == '\0')
+		return text;
+	out[o++] = '\'';
+	for (p = text; *p && o + 6 < outlen; p++) {
+		if (*p == '\'') {
+			memcpy(out + o, "'\\''", 4);
+			o += 4;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o++] = '\'';
+	out[o] = '\0';
+	return out;
+}
+
+const char *
+cli_hint(const char *verb, const struct cli_uri *u, int err)
+{
+	static char buf[IPCX_URI_MAX * 2 + 200];
+	char word[IPCX_URI_MAX * 2 + 8];
+	const char *w = cli_shell_word(u->text, word, sizeof(word));
 
 	(void)verb;
 	switch (-err) {
 	case ENOENT:
-		if (socket)
+		if (cli_uri_listens(u))
 			snprintf(buf, sizeof(buf), "is a server running? start one with `ipcx listen %s`",
-			         uri);
-		else if (strncmp(uri, "pipe:", 5) == 0)
-			return NULL;
+			         w);
+		else if (cli_uri_named(u))
+			snprintf(buf, sizeof(buf), "create it with `ipcx create %s`", w);
 		else
-			snprintf(buf, sizeof(buf), "create it with `ipcx create %s`", uri);
+			return NULL;
 		return buf;
 	case ECONNREFUSED:
-		snprintf(buf, sizeof(buf), "start a server with `ipcx listen %s`", uri);
+		snprintf(buf, sizeof(buf), "start a server with `ipcx listen %s`", w);
 		return buf;
 	case EPROTO:
 		return "both ends must use the same framing= (len, line or raw)";
 	case EADDRINUSE:
 		return "another server listens there; stop it or pick another address";
 	case EEXIST:
-		return "use --exist-ok to accept it, or remove it with `ipcx rm`";
+		/* Only create has --exist-ok, and it asks what is there itself;
+		 * a server refuses what is not its own kind of object. */
+		return "it is not a channel this command can use, and ipcx will not touch it: "
+		       "remove it yourself or pick another address";
 	case ENOTSUP:
-		snprintf(buf, sizeof(buf), "the %.*s: transport cannot do this, or is not built yet",
-		         slen, uri);
+		if (!u->built)
+			snprintf(buf, sizeof(buf), "the %s: transport is not built yet in ipcx %s",
+			         u->scheme, ipcx_version());
+		else
+			snprintf(buf, sizeof(buf), "the %s: transport cannot do this", u->scheme);
 		return buf;
 	case EBADF:
 		return "no descriptor of that number is open in this process";
@@ -122,19 +154,50 @@ cli_hint(const char *verb, const char *uri, int err)
 	}
 }
 
-/* ---- URIs --------------------------------------------------------------- */
+/* ---- -v, --verbose ---------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	enum cli_kind kind;
-	bool two_way;
-} cli_schemes[] = {
-	{ "pipe", CLI_KIND_PIPE, true },     { "fifo", CLI_KIND_NAMED, false },
-	{ "file", CLI_KIND_NAMED, false },   { "shm", CLI_KIND_NAMED, false },
-	{ "sysvshm", CLI_KIND_NAMED, false }, { "mq", CLI_KIND_NAMED, false },
-	{ "sysvmq", CLI_KIND_NAMED, false }, { "unix", CLI_KIND_SOCKET, true },
-	{ "tcp", CLI_KIND_SOCKET, true },    { "signal", CLI_KIND_SIGNAL, false },
-};
+bool cli_verbose;
+const char *cli_verb = "ipcx";
+
+void
+cli_log(const char *fmt, ...)
+{
+	char text[1024], stamp[32];
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+
+	if (!cli_verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	/* Wall-clock time, for matching against other programs' logs. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "ipcx: %s: [%s.%03ld] %s\n", cli_verb, stamp, ts.tv_nsec / 1000000, text);
+}
+
+void
+cli_peer_text(ipcx_chan *ch, char *out, size_t outlen)
+{
+	struct ipcx_stat st;
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (ipcx_stat(ch, &st) < 0)
+		return;
+	/* An accepted connection's canonical URI is the peer's address where
+	 * the mechanism has one (tcp:); on unix: it is the server's own. */
+	if (st.role == IPCX_ROLE_ACCEPTED && st.uri[0] != '\0' && !st.has_peer)
+		o += (size_t)snprintf(out, outlen, " from %s", st.uri);
+	if (st.has_peer && o < outlen)
+		snprintf(out + o, outlen - o, " (pid %ld, uid %lu)", (long)st.peer_pid,
+		         (unsigned long)st.peer_uid);
+}
+
+/* ---- URIs --------------------------------------------------------------- */
 
 /*
  * Does the query of a URI that ipcx_uri_check accepted hold key (with this
@@ -163,21 +226,61 @@ cli_query_has(const char *query, const char *key, const char *value)
 	return false;
 }
 
+/*
+ * "?type=seqpacket,mode=0666": socat joins options with ','; a URI joins
+ * keys with '&'.  The fixed URI, if a ',' before a "key=" is the cause.
+ */
+static const char *
+uri_comma_fix(const char *text, char *out, size_t outlen)
+{
+	const char *q = strchr(text, '?'), *p;
+	bool fixed = false;
+	size_t o = 0;
+
+	if (q == NULL || strlen(text) >= outlen)
+		return NULL;
+	for (p = text; *p && o + 1 < outlen; p++) {
+		if (p > q && *p == ',') {
+			size_t k = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_");
+			if (k > 0 && p[1 + k] == '=') {
+				out[o++] = '&';
+				fixed = true;
+				continue;
+			}
+		}
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+	return fixed && ipcx_uri_check(out) == 0 ? out : NULL;
+}
+
 static int
 uri_bad(const char *verb, const char *text, const char *why)
 {
+	char fixed[IPCX_URI_MAX], word[IPCX_URI_MAX * 2 + 8];
+	char why_copy[512];
+
 	/* A URI too long to be one is not echoed back whole. */
 	if (strnlen(text, IPCX_URI_MAX + 1) > IPCX_URI_MAX)
 		text = "(URI)";
-	fprintf(stderr, "ipcx: %s: %s: %s\nTry 'ipcx %s --help'.\n", verb, text, why, verb);
+	snprintf(why_copy, sizeof(why_copy), "%s", why); /* the check below resets it */
+	if (uri_comma_fix(text, fixed, sizeof(fixed)) != NULL)
+		fprintf(stderr, "ipcx: %s: %s: %s; keys are joined with '&', quoted for the shell: "
+		                "%s\nTry 'ipcx %s --help'.\n",
+		        verb, text, why_copy, cli_shell_word(fixed, word, sizeof(word)), verb);
+	else
+		fprintf(stderr, "ipcx: %s: %s: %s\nTry 'ipcx %s --help'.\n", verb, text, why_copy,
+		        verb);
 	return CLI_USAGE;
 }
 
 int
 cli_uri_parse(const char *verb, const char *text, struct cli_uri *out)
 {
+	struct ipcx_scheme_info info;
 	const char *colon, *addr, *query;
-	size_t slen, alen, i;
+	size_t slen, alen, n;
+	char *probe;
 
 	memset(out, 0, sizeof(*out));
 	out->text = text;
@@ -186,16 +289,14 @@ cli_uri_parse(const char *verb, const char *text, struct cli_uri *out)
 		return uri_bad(verb, text, ipcx_errmsg(NULL));
 
 	/* Well formed from here on: the scheme ends at the first ':' (at most
-	 * 15 characters), "//" is tcp's, the query starts at the first '?'. */
+	 * 15 characters), the query starts at the first '?'. */
 	colon = strchr(text, ':');
 	slen = (size_t)(colon - text);
 	snprintf(out->scheme, sizeof(out->scheme), "%.*s", (int)slen, text);
-	out->kind = CLI_KIND_NAMED; /* a scheme the library has and this table lacks */
-	for (i = 0; i < sizeof(cli_schemes) / sizeof(cli_schemes[0]); i++) {
-		if (strcmp(cli_schemes[i].name, out->scheme) == 0) {
-			out->kind = cli_schemes[i].kind;
-			out->two_way = cli_schemes[i].two_way;
-		}
+	if (ipcx_scheme_info(out->scheme, &info) == 0) {
+		out->built = true;
+		out->caps = info.caps;
+		out->summary = info.summary;
 	}
 	addr = colon + 1;
 	if (addr[0] == '/' && addr[1] == '/')
@@ -204,17 +305,59 @@ cli_uri_parse(const char *verb, const char *text, struct cli_uri *out)
 	alen = query != NULL ? (size_t)(query - addr) : strlen(addr);
 	/* The library takes no address for ipcx_pair; the command never
 	 * makes a pair, so here an address is always needed. */
-	if (alen == 0)
-		return uri_bad(verb, text, out->kind == CLI_KIND_PIPE
-		                               ? "invalid URI: pipe: needs a descriptor "
-		                                 "(pipe:0, pipe:3,4)"
-		                               : "invalid URI: the address after the scheme is "
-		                                 "empty");
+	if (alen == 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "invalid URI: the address after %s: is empty%s%s%s",
+		         out->scheme, out->built ? " (" : "", out->built ? info.address : "",
+		         out->built ? ")" : "");
+		return uri_bad(verb, text, why);
+	}
 	snprintf(out->address, sizeof(out->address), "%.*s", (int)alen, addr);
 	out->has_query = query != NULL;
-	out->dgram = cli_query_has(query, "type", "dgram");
+	out->raw = cli_query_has(query, "framing", "raw");
 	out->has_timeout = cli_query_has(query, "timeout", NULL);
+	/* Does the scheme bound its join with timeout=?  Ask the library
+	 * rather than know which schemes connect. */
+	n = strlen(text) + 16;
+	probe = malloc(n);
+	if (probe != NULL) {
+		snprintf(probe, n, "%s%ctimeout=1", text, out->has_query ? '&' : '?');
+		out->takes_timeout = !out->has_timeout && ipcx_uri_check(probe) == 0;
+		free(probe);
+	}
 	return 0;
+}
+
+const char *
+cli_schemes_with(unsigned caps, char *out, size_t outlen)
+{
+	const char *const *s;
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (s = ipcx_schemes(); *s != NULL && o < outlen; s++) {
+		struct ipcx_scheme_info info;
+		if (ipcx_scheme_info(*s, &info) < 0 || (info.caps & caps) != caps)
+			continue;
+		o += (size_t)snprintf(out + o, outlen - o, "%s%s:", o > 0 ? ", " : "", *s);
+	}
+	return out;
+}
+
+void
+cli_print_schemes(FILE *f)
+{
+	const char *const *s;
+
+	for (s = ipcx_schemes(); *s != NULL; s++) {
+		struct ipcx_scheme_info info;
+		char form[96];
+
+		if (ipcx_scheme_info(*s, &info) < 0)
+			continue;
+		snprintf(form, sizeof(form), "%s:%s", info.scheme, info.address);
+		fprintf(f, "  %-28s %s\n", form, info.summary);
+	}
 }
 
 /* ---- deadline ------------------------------------------------------------- */
@@ -222,10 +365,7 @@ cli_uri_parse(const char *verb, const char *text, struct cli_uri *out)
 int64_t
 cli_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return ipcx_shared_now_ns();
 }
 
 void
@@ -281,13 +421,76 @@ cli_on_signal(int signo)
 	if (cli_exit_now || cli_sig != 0)
 		_exit(128 + signo);
 	cli_sig = signo;
-	(void)!write(cli_sig_pipe[1], "x", 1);
+	if (cli_sig_pipe[1] >= 0)
+		(void)!write(cli_sig_pipe[1], "x", 1);
 	for (i = 0; i < CLI_WATCH_MAX; i++) {
 		ipcx_chan *ch = cli_watched[i];
 		if (ch != NULL)
 			(void)ipcx_wake(ch);
 	}
 	errno = saved;
+}
+
+/* The self-pipe lives out of the way of the low numbers a user names in
+ * pipe:FD; its identity is kept to tell whether a join took it over. */
+static dev_t cli_sig_pipe_dev;
+static ino_t cli_sig_pipe_ino;
+
+static int
+cli_sig_pipe_open(void)
+{
+	struct stat st;
+	int i;
+
+	if (pipe2(cli_sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	for (i = 0; i < 2; i++) {
+		int fd = fcntl(cli_sig_pipe[i], F_DUPFD_CLOEXEC, CLI_PRIVATE_FD_MIN);
+		if (fd >= 0) {
+			close(cli_sig_pipe[i]);
+			cli_sig_pipe[i] = fd;
+		}
+	}
+	if (fstat(cli_sig_pipe[0], &st) == 0) {
+		cli_sig_pipe_dev = st.st_dev;
+		cli_sig_pipe_ino = st.st_ino;
+	}
+	if (cli_sig != 0)
+		(void)!write(cli_sig_pipe[1], "x", 1);
+	return 0;
+}
+
+/* Is descriptor fd still our end of the self-pipe? */
+static bool
+cli_sig_pipe_is(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == cli_sig_pipe_dev &&
+	       st.st_ino == cli_sig_pipe_ino && fcntl(fd, F_GETFD) >= 0;
+}
+
+/*
+ * A URI that adopts descriptors (pipe:FD) may name one of the self-pipe's,
+ * which the user never passed.  Whatever scheme did it, the join then took
+ * the descriptor over, and the pipe is no longer ours at that number: say
+ * EBADF, as for any descriptor that was not open, and make a new pipe.
+ * Runs while a signal ends the process at once, so the handler never
+ * writes into a descriptor in flux.
+ */
+static bool
+cli_sig_pipe_taken(void)
+{
+	int i;
+
+	if (cli_sig_pipe_is(cli_sig_pipe[0]) && cli_sig_pipe_is(cli_sig_pipe[1]))
+		return false;
+	for (i = 0; i < 2; i++) {
+		if (cli_sig_pipe_is(cli_sig_pipe[i]))
+			close(cli_sig_pipe[i]);
+		cli_sig_pipe[i] = -1;
+	}
+	return true;
 }
 
 int
@@ -297,18 +500,11 @@ cli_signals_init(void)
 	struct sigaction sa, old;
 	sigset_t pipe_set;
 	size_t i;
+	int rc;
 
-	if (pipe2(cli_sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
-	/* Out of the way of the low numbers a user names in pipe:FD: a
-	 * descriptor the shell did not pass must be EBADF, never our pipe. */
-	for (i = 0; i < 2; i++) {
-		int fd = fcntl(cli_sig_pipe[i], F_DUPFD_CLOEXEC, CLI_PRIVATE_FD_MIN);
-		if (fd >= 0) {
-			close(cli_sig_pipe[i]);
-			cli_sig_pipe[i] = fd;
-		}
-	}
+	rc = cli_sig_pipe_open();
+	if (rc < 0)
+		return rc;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = cli_on_signal;
 	sigfillset(&sa.sa_mask);
@@ -442,42 +638,17 @@ cli_parse_long(const char *s, long max, long *ret)
 
 /* ---- opening ---------------------------------------------------------------- */
 
-/* Does "FD" or "RFD,WFD" name the signal pipe, which the command opened
- * itself (so the user's descriptor of that number was never passed)?  addr
- * is the address as written: descriptor numbers need no %XX escapes. */
-static bool
-cli_owns_fd_in(const char *addr)
-{
-	const char *p = addr;
-
-	while (*p) {
-		char *end;
-		long fd = strtol(p, &end, 10);
-		if (end == p)
-			return false;
-		if (fd == cli_sig_pipe[0] || fd == cli_sig_pipe[1])
-			return true;
-		p = *end == ',' ? end + 1 : end;
-		if (*end != ',' && *end != '\0')
-			return false;
-	}
-	return false;
-}
-
 int
 cli_join(const struct cli_uri *u, const struct cli_deadline *dl, bool wait,
          ipcx_chan **ret_ch)
 {
 	size_t n = strlen(u->text) + 32;
 	char *text = malloc(n);
+	bool said_waiting = false;
 	int step = 10, rc;
 
 	if (text == NULL)
 		return -ENOMEM;
-	if (u->kind == CLI_KIND_PIPE && cli_owns_fd_in(u->address)) {
-		free(text);
-		return -EBADF;
-	}
 	for (;;) {
 		int left = cli_deadline_left(dl);
 
@@ -491,16 +662,30 @@ cli_join(const struct cli_uri *u, const struct cli_deadline *dl, bool wait,
 		}
 		/* Bound a connect by the command's deadline unless the URI
 		 * says otherwise. */
-		if (u->kind == CLI_KIND_SOCKET && left > 0 && !u->has_timeout)
+		if (u->takes_timeout && left > 0)
 			snprintf(text, n, "%s%ctimeout=%d", u->text, u->has_query ? '&' : '?',
 			         left > 86400000 ? 86400000 : left);
 		else
 			snprintf(text, n, "%s", u->text);
 		cli_exit_on_signal(true);
 		rc = ipcx_join(ret_ch, text, 0);
+		if (cli_sig_pipe_taken()) {
+			int prc;
+			if (rc == 0)
+				ipcx_close(*ret_ch);
+			*ret_ch = NULL;
+			prc = cli_sig_pipe_open();
+			rc = prc < 0 ? prc : -EBADF;
+		}
 		cli_exit_on_signal(false);
-		if (rc == 0 || !wait || (rc != -ENOENT && rc != -ECONNREFUSED))
+		/* With --wait, a name that cannot be resolved for now (-EAGAIN)
+		 * is waited for like a channel that is not there yet. */
+		if (rc == 0 || !wait || (rc != -ENOENT && rc != -ECONNREFUSED && rc != -EAGAIN))
 			break;
+		if (!said_waiting) {
+			cli_log("waiting for %s to appear (%s)", u->text, ipcx_strerror(rc));
+			said_waiting = true;
+		}
 		left = cli_deadline_left(dl);
 		if (left == 0) {
 			rc = -ETIMEDOUT;
@@ -514,14 +699,62 @@ cli_join(const struct cli_uri *u, const struct cli_deadline *dl, bool wait,
 			step *= 2;
 	}
 	free(text);
+	if (rc == 0 && cli_verbose) {
+		struct ipcx_stat st;
+		char peer[160];
+		if (ipcx_stat(*ret_ch, &st) == 0) {
+			cli_peer_text(*ret_ch, peer, sizeof(peer));
+			cli_log("joined %s (%s, max=%zu)%s", st.uri,
+			        u->summary != NULL ? u->summary : st.scheme, st.max_msg, peer);
+		}
+	}
 	return rc;
+}
+
+/*
+ * -EPROTOTYPE: the server's socket is another variant (type=seqpacket where
+ * the client said stream).  Try each variant the descriptor lists that the
+ * URI does not already choose, and name the one the server answers.
+ */
+static const char *
+cli_variant_hint(const char *verb, const struct cli_uri *u)
+{
+	static char buf[IPCX_URI_MAX * 2 + 200];
+	struct ipcx_scheme_info info;
+	const char *const *v;
+	size_t n = strlen(u->text) + 64;
+	char *probe;
+
+	if (ipcx_scheme_info(u->scheme, &info) < 0 || (probe = malloc(n)) == NULL)
+		return NULL;
+	for (v = info.variants; *v != NULL; v++) {
+		const char *eq = strchr(*v, '=');
+		char key[32], word[IPCX_URI_MAX * 2 + 8];
+		ipcx_chan *ch;
+
+		if (eq == NULL || (size_t)(eq - *v) >= sizeof(key))
+			continue;
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - *v), *v);
+		if (u->has_query && cli_query_has(strchr(u->text, '?'), key, NULL))
+			break; /* the user chose one; the server has another */
+		snprintf(probe, n, "%s%c%s", u->text, u->has_query ? '&' : '?', *v);
+		if (ipcx_uri_check(probe) < 0 || ipcx_join(&ch, probe, 0) < 0)
+			continue;
+		ipcx_close(ch);
+		snprintf(buf, sizeof(buf), "the server there is %s: use `ipcx %s %s`", *v, verb,
+		         cli_shell_word(probe, word, sizeof(word)));
+		free(probe);
+		return buf;
+	}
+	free(probe);
+	return "the server there uses another type= of socket";
 }
 
 int
 cli_open_failed(const char *verb, const struct cli_uri *u, const struct cli_deadline *dl,
                 int err)
 {
-	const char *detail = ipcx_errmsg(NULL);
+	const char *detail = ipcx_errmsg(NULL), *hint;
 
 	if (cli_signalled())
 		return cli_signal_status();
@@ -535,8 +768,24 @@ cli_open_failed(const char *verb, const struct cli_uri *u, const struct cli_dead
 		cli_say(verb, u->text, "%s", detail);
 		return CLI_FAIL;
 	}
-	cli_error(verb, u->text, err, NULL, "%s",
-	          cli_hint(verb, u->text, err) ? cli_hint(verb, u->text, err) : "");
+	hint = err == -EPROTOTYPE ? cli_variant_hint(verb, u) : cli_hint(verb, u, err);
+	/* A socket address that names nothing with a sentence of its own (an
+	 * unknown host) is not cured by starting a server there. */
+	if (err == -ENOENT && detail[0] != '\0' && cli_uri_listens(u))
+		hint = NULL;
+	/* Something else at the address (a regular file where a socket would
+	 * go): the library's sentence says what; "channel already exists"
+	 * would call it a channel. */
+	if (err == -EEXIST && detail[0] != '\0' && hint != NULL)
+		fprintf(stderr, "ipcx: %s: %s: %s; %s\n", verb, u->text, detail, hint);
+	else if (detail[0] != '\0')
+		fprintf(stderr, "ipcx: %s: %s: %s (%s)%s%s\n", verb, u->text, ipcx_strerror(err),
+		        detail, hint != NULL ? "; " : "", hint != NULL ? hint : "");
+	else
+		cli_error(verb, u->text, err, NULL, "%s", hint != NULL ? hint : "");
+	/* A name that cannot be resolved, now (-EAGAIN) or at all, is a
+	 * failure of the moment or of the address, never a usage error: the
+	 * URI was well formed. */
 	return cli_status(err);
 }
 

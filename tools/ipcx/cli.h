@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "ipcx.h"
 
@@ -44,6 +46,9 @@ int cli_request_main(int argc, char **argv);
 int cli_create_main(int argc, char **argv);
 int cli_rm_main(int argc, char **argv);
 int cli_stat_main(int argc, char **argv);
+int cli_relay_main(int argc, char **argv);
+int cli_ls_main(int argc, char **argv);
+int cli_dump_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
 extern const bool cli_bench_built; /* cmd_bench.c: the engine is linked in */
 
@@ -67,38 +72,90 @@ int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(prin
  * 1 for everything else.  Deadlines and signals are decided by the caller. */
 int cli_status(int err);
 
-/* The hint for a failed open or operation, or NULL. */
-const char *cli_hint(const char *verb, const char *uri, int err);
+/* text as one shell word: as it is when the shell would leave it alone,
+ * else in single quotes, so a hint can be pasted as it is.  out holds the
+ * quoted form (2 * strlen + 8 bytes is always enough). */
+const char *cli_shell_word(const char *text, char *out, size_t outlen);
+
+/* The hint for a failed open or operation, or NULL.  u passed
+ * cli_uri_parse. */
+struct cli_uri;
+const char *cli_hint(const char *verb, const struct cli_uri *u, int err);
+
+/* ---- -v, --verbose ---------------------------------------------------------- */
+
+/* Set by every verb's -v: what it opens, connections made and lost, each
+ * message's size, with timestamps, on standard error. */
+extern bool cli_verbose;
+/* The verb being run (main sets it), for the lines cli_log writes. */
+extern const char *cli_verb;
+
+/* With -v: "ipcx: VERB: [YYYY-MM-DD HH:MM:SS.mmm] text" on standard error. */
+void cli_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* What is known of ch's peer, for -v: " from tcp:127.0.0.1:40312",
+ * " (pid 123, uid 1000)", both, or "". */
+void cli_peer_text(ipcx_chan *ch, char *out, size_t outlen);
 
 /* ---- URIs --------------------------------------------------------------- */
 
-enum cli_kind {
-	CLI_KIND_PIPE,   /* pipe:FD, pipe:R,W: inherited descriptors */
-	CLI_KIND_NAMED,  /* fifo, file, shm, sysvshm, mq, sysvmq: outlive a process */
-	CLI_KIND_SOCKET, /* unix, tcp: create = listen, join = connect */
-	CLI_KIND_SIGNAL, /* signal:PID, signal:self */
-};
-
+/*
+ * A URI the library accepted, with what its scheme's descriptor says
+ * (ipcx_scheme_info): the command decides what a verb may do with it from
+ * the capabilities alone, never from the scheme's name, so a transport added
+ * to the library is reachable from every verb with no edit here.
+ */
 struct cli_uri {
 	const char *text;       /* as the user wrote it */
 	char scheme[16];
-	enum cli_kind kind;
-	bool dgram;             /* unix:...?type=dgram */
-	bool two_way;           /* both ends send and receive (request) */
-	bool has_timeout;       /* the query already sets timeout= */
+	bool built;             /* false: a scheme DESIGN names, not built yet */
+	unsigned caps;          /* IPCX_SCHEME_*; 0 when !built */
+	const char *summary;    /* "named pipe" */
 	bool has_query;
+	bool has_timeout;       /* the query already sets timeout= */
+	bool takes_timeout;     /* the scheme accepts timeout= (connects) */
+	bool raw;               /* framing=raw: bytes as they come, no boundaries */
 	char address[IPCX_URI_MAX]; /* as written: %XX escapes are not decoded */
 };
+
+/* create listens, join connects: served by `recv` and `listen`. */
+static inline bool
+cli_uri_listens(const struct cli_uri *u)
+{
+	return (u->caps & IPCX_SCHEME_LISTEN) != 0;
+}
+
+/* A named object that exists without any process: create, rm. */
+static inline bool
+cli_uri_named(const struct cli_uri *u)
+{
+	return (u->caps & IPCX_SCHEME_NAMED) != 0;
+}
+
+/* Neither named nor served: the channel is a descriptor the process was
+ * given (pipe:1).  Its reader leaving ends a sender quietly, as for cat. */
+static inline bool
+cli_uri_inherited(const struct cli_uri *u)
+{
+	return u->built && !(u->caps & (IPCX_SCHEME_NAMED | IPCX_SCHEME_LISTEN));
+}
 
 /*
  * Check text with the library (ipcx_uri_check: the grammar, the scheme, the
  * keys, the values, the transport's address form), and that it has an
  * address (the library takes none for ipcx_pair, which the command never
  * calls).  Then fill *out with what the verbs need, read off the validated
- * text.  Returns 0, or prints `ipcx: VERB: URI: invalid URI: reason` and
- * the usage hint and returns CLI_USAGE.
+ * text and the scheme's descriptor.  Returns 0, or prints `ipcx: VERB: URI:
+ * invalid URI: reason` and the usage hint and returns CLI_USAGE.
  */
 int cli_uri_parse(const char *verb, const char *text, struct cli_uri *out);
+
+/* "unix:, tcp:": the built schemes whose capabilities include all of caps,
+ * for messages that name what would do instead. */
+const char *cli_schemes_with(unsigned caps, char *out, size_t outlen);
+
+/* Print the schemes this library has built, one a line, for `--help`. */
+void cli_print_schemes(FILE *f);
 
 /* ---- the -t deadline ------------------------------------------------------ */
 
@@ -153,10 +210,42 @@ enum cli_format {
 };
 
 int cli_parse_format(const char *s, enum cli_format *ret);
+
+/* A growing byte buffer. */
+struct cli_bytes {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+/* Room for more bytes after len; 0 or -ENOMEM. */
+int cli_bytes_reserve(struct cli_bytes *b, size_t more);
+int cli_bytes_append(struct cli_bytes *b, const void *p, size_t n);
+/* Drop the first n bytes. */
+void cli_bytes_consume(struct cli_bytes *b, size_t n);
+void cli_bytes_fini(struct cli_bytes *b);
+
+/* Append one message encoded as fmt writes it (text and hex add "\n"). */
+int cli_encode(enum cli_format fmt, const void *buf, size_t len,
+               const struct ipcx_msg_info *info, struct cli_bytes *out);
+
+/*
+ * in.c: the message one line of input in fmt stands for, the reverse of
+ * cli_encode for text, hex and json (the line without its "\n").  out must
+ * hold len bytes (a decoded message is never longer than its line).  Returns
+ * 0 and sets *outlen, or -EINVAL with *why saying what is wrong with it.
+ */
+int cli_decode(enum cli_format fmt, const uint8_t *line, size_t len, uint8_t *out,
+               size_t *outlen, const char **why);
+
 /* Write one message to standard output in fmt.  Returns 0, or -EPIPE when
  * standard output is gone, or another negative errno. */
 int cli_emit(enum cli_format fmt, const void *buf, size_t len,
              const struct ipcx_msg_info *info);
+/* s as a JSON string: quotes, backslashes and control bytes escaped. */
+void cli_json_string(FILE *f, const char *s);
+/* buf as a JSON string of its base64; 0 or -ENOMEM. */
+int cli_json_base64(FILE *f, const void *buf, size_t len);
+
 /* Write all of buf to fd, retrying EINTR and short writes. */
 int cli_write_all(int fd, const void *buf, size_t len);
 
@@ -204,6 +293,10 @@ struct cli_serve {
 	bool echo;          /* send each message back instead of printing it */
 	long count;         /* stop after this many messages; -1: never */
 	bool quiet;         /* no "listening on" line */
+	const char *exec;   /* --exec CMD: run per connection; count = connections */
+	enum cli_format exec_fmt; /* what CMD reads and writes */
+	long idle_ms;       /* end with 0 after this long without a message; -1: never */
+	bool timed_run;     /* listen: -t without -n is how long to serve: status 0 */
 	struct cli_deadline dl;
 };
 

@@ -6,6 +6,7 @@
  * target exists, so the command builds with or without bench/.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -14,9 +15,16 @@
 
 const bool cli_bench_built = true;
 
+/* -h is every verb's short help option; the engine knows only --help.
+ * Only arguments before a "--" are options. */
 int
 cli_bench_main(int argc, char **argv)
 {
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-h") == 0)
+			argv[i] = (char *)"--help";
 	return ipcx_bench_main(argc, argv);
 }
 #else

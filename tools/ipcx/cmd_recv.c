@@ -5,7 +5,7 @@
  * listening socket and takes messages from every client at once (the serve
  * loop in cmd_listen.c).  Elsewhere it joins the channel (fifo:, pipe:0,
  * ...) and receives until the end of the channel - which a FIFO never has,
- * senders come and go - or -n, -t or a signal.
+ * senders come and go - or -n, -t, --idle or a signal.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ipcx_shared.h"
 
 static const char recv_help[] =
-	"Usage: ipcx recv URI [-n COUNT] [-t MS] [--wait] [--format text|hex|json|raw]\n"
+	"Usage: ipcx recv URI [-n COUNT] [-t MS] [--idle MS] [--wait] [-v]\n"
+	"                     [--format text|hex|json|raw]\n"
 	"\n"
 	"Receive messages and write them to standard output.\n"
 	"\n"
@@ -27,6 +29,9 @@ static const char recv_help[] =
 	"\n"
 	"  -n, --count N     stop after N messages\n"
 	"  -t, --timeout MS  end the whole command after MS milliseconds (status 3)\n"
+	"  -i, --idle MS     end with status 0 once nothing has arrived for MS\n"
+	"                    milliseconds (counted from the start, then from each\n"
+	"                    message)\n"
 	"      --wait        wait (within -t) for a channel that does not exist yet,\n"
 	"                    instead of failing at once with status 4\n"
 	"  -f, --format F    text (default): each payload, then a newline\n"
@@ -35,10 +40,14 @@ static const char recv_help[] =
 	"                      plus what the mechanism knows of the message: \"pid\",\n"
 	"                      \"uid\", \"gid\", \"prio\", \"mtype\", \"signo\", \"code\"\n"
 	"                    raw: the payloads back to back, nothing added\n"
+	"                    (`ipcx send --format` reads text, hex and json back)\n"
 	"  -q, --quiet       no `listening on` line\n"
+	"  -v, --verbose     what is opened, connections made and lost, each\n"
+	"                    message's size, with timestamps, on standard error\n"
 	"  -h, --help        this help\n"
 	"\n"
-	"Exit status: 0 done (COUNT messages, or the channel ended); 1 failure;\n"
+	"Exit status: 0 done (COUNT messages, the channel ended, or --idle);\n"
+	"1 failure;\n"
 	"2 usage error; 3 the -t deadline ended the command first; 4 no such\n"
 	"channel (without --wait); 128+N ended by signal N; 141 standard output\n"
 	"was closed (e.g. `ipcx recv URI | head -1`).\n";
@@ -46,7 +55,7 @@ static const char recv_help[] =
 static int
 recv_joined(const struct cli_uri *u, const struct cli_serve *o, bool wait)
 {
-	struct cli_deadline dl = o->dl;
+	struct cli_deadline dl = o->dl, idle;
 	struct ipcx_msg_info info;
 	struct cli_buf b;
 	ipcx_chan *ch = NULL;
@@ -62,7 +71,9 @@ recv_joined(const struct cli_uri *u, const struct cli_serve *o, bool wait)
 		return CLI_FAIL;
 	}
 	cli_watch(ch);
+	cli_deadline_start(&idle, o->idle_ms);
 	for (;;) {
+		int left = cli_deadline_left(&dl), ileft = cli_deadline_left(&idle);
 		ssize_t r;
 
 		if (cli_signalled()) {
@@ -73,9 +84,14 @@ recv_joined(const struct cli_uri *u, const struct cli_serve *o, bool wait)
 			status = CLI_OK;
 			break;
 		}
-		r = ipcx_recv_info(ch, b.data, b.cap, &info, cli_deadline_left(&dl));
+		/* The sooner of the deadline and the end of the quiet spell. */
+		if (ileft >= 0 && (left < 0 || ileft < left))
+			left = ileft;
+		r = ipcx_recv_info(ch, b.data, b.cap, &info, left);
 		if (r >= 0) {
 			got++;
+			cli_log("message %ld: %zd bytes", got, r);
+			cli_deadline_start(&idle, o->idle_ms);
 			rc = cli_emit(o->fmt, b.data, (size_t)r, &info);
 			if (rc == -EPIPE) {
 				status = CLI_STDOUT_GONE;
@@ -92,39 +108,50 @@ recv_joined(const struct cli_uri *u, const struct cli_serve *o, bool wait)
 			}
 			continue;
 		}
-		if (r == IPCX_EOF) {
+		switch (ipcx_shared_recv_outcome(r)) {
+		case IPCX_RECV_MESSAGE:
+			break;
+		case IPCX_RECV_END:
+			cli_log("end of channel after %ld messages", got);
 			status = CLI_OK;
-			break;
-		}
-		if (r == -ECANCELED)
-			continue; /* the signal is seen at the top of the loop */
-		if ((r == -ETIMEDOUT || r == -EAGAIN) && dl.set) {
+			goto out;
+		case IPCX_RECV_NOTHING:
+		case IPCX_RECV_DEADLINE:
+			if (cli_deadline_passed(&idle) && !cli_deadline_passed(&dl)) {
+				cli_log("nothing for %ld ms after %ld messages: done", o->idle_ms, got);
+				status = CLI_OK;
+				goto out;
+			}
+			if (!dl.set)
+				break; /* the quiet spell is not over: a spurious wake */
 			if (o->count >= 0)
-				cli_say("recv", u->text,
-				        "the -t deadline passed after %ld of %ld messages", got,
-				        o->count);
+				cli_say("recv", u->text, "the -t deadline passed after %ld of %ld messages",
+				        got, o->count);
 			status = CLI_DEADLINE;
-			break;
-		}
-		if (r == -EMSGSIZE) {
+			goto out;
+		case IPCX_RECV_STOPPED:
+			continue; /* the signal is seen at the top of the loop */
+		case IPCX_RECV_TOO_BIG:
 			if (cli_buf_grow(&b) == 0)
 				continue;
 			cli_error("recv", u->text, (int)r, ch, "dropped");
 			continue;
+		case IPCX_RECV_FAILED:
+			if (r == -EPROTO && cli_uri_named(u)) {
+				/* A named channel's reader drops what it cannot frame
+				 * (a FIFO flushes) and goes on: the other senders are
+				 * still well-behaved. */
+				cli_error("recv", u->text, (int)r, ch, "%s; unread data discarded",
+				          cli_hint("recv", u, (int)r));
+				continue;
+			}
+			cli_error("recv", u->text, (int)r, ch, "%s",
+			          cli_hint("recv", u, (int)r) ? cli_hint("recv", u, (int)r) : "");
+			status = cli_status((int)r);
+			goto out;
 		}
-		if (r == -EPROTO && u->kind == CLI_KIND_NAMED) {
-			/* A FIFO's reader flushes what it cannot frame and goes
-			 * on: other senders are still well-behaved. */
-			cli_error("recv", u->text, (int)r, ch, "%s; unread data discarded",
-			          cli_hint("recv", u->text, (int)r));
-			continue;
-		}
-		cli_error("recv", u->text, (int)r, ch, "%s",
-		          cli_hint("recv", u->text, (int)r) ? cli_hint("recv", u->text, (int)r)
-		                                           : "");
-		status = cli_status((int)r);
-		break;
 	}
+out:
 	cli_unwatch(ch);
 	ipcx_close(ch);
 	cli_buf_fini(&b);
@@ -137,20 +164,22 @@ cli_recv_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "idle", required_argument, NULL, 'i' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_serve o = { .verb = "recv", .fmt = CLI_FMT_TEXT, .count = -1 };
+	struct cli_serve o = { .verb = "recv", .fmt = CLI_FMT_TEXT, .count = -1, .idle_ms = -1 };
 	struct cli_uri u;
 	bool wait = false;
 	long ms = -1;
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:t:f:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:t:i:f:qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (cli_parse_long(optarg, 0x7fffffffL, &o.count) < 0)
@@ -159,6 +188,13 @@ cli_recv_main(int argc, char **argv)
 		case 't':
 			if (cli_parse_long(optarg, 86400000L * 365, &ms) < 0)
 				return cli_usage("recv", "-t wants milliseconds, not '%s'", optarg);
+			break;
+		case 'i':
+			if (cli_parse_long(optarg, 86400000L * 365, &o.idle_ms) < 0)
+				return cli_usage("recv", "--idle wants milliseconds, not '%s'", optarg);
+			break;
+		case 'v':
+			cli_verbose = true;
 			break;
 		case 'w':
 			wait = true;
@@ -187,7 +223,7 @@ cli_recv_main(int argc, char **argv)
 		return rc;
 	o.uri = &u;
 	cli_deadline_start(&o.dl, ms);
-	if (u.kind == CLI_KIND_SOCKET)
+	if (cli_uri_listens(&u))
 		return cli_serve(&o);
 	return recv_joined(&u, &o, wait);
 }

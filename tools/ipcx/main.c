@@ -14,20 +14,25 @@
 #include "cli.h"
 
 static const struct cli_verb verbs[] = {
-	{ "send", cli_send_main, "URI [MESSAGE...]",
+	{ "send", cli_send_main, "URI [MESSAGE...] [--whole] [--format text|hex|json]",
 	  "send each argument as a message; with none, standard input one per line" },
-	{ "recv", cli_recv_main, "URI [-n COUNT] [-t MS] [--wait] [--format text|hex|json|raw]",
+	{ "recv", cli_recv_main,
+	  "URI [-n COUNT] [-t MS] [--idle MS] [--wait] [--format text|hex|json|raw]",
 	  "receive and print messages" },
-	{ "listen", cli_listen_main, "URI [--echo]",
-	  "serve a socket: accept any number of clients, print or echo what they send" },
+	{ "listen", cli_listen_main, "URI [--echo | --exec CMD]",
+	  "serve a socket: accept any number of clients, print, echo, or run CMD per "
+	  "connection" },
 	{ "request", cli_request_main, "URI MESSAGE", "send one message and print the one reply" },
-	{ "relay", NULL, "URI_A URI_B", "pump messages from A to B (and back)" },
+	{ "relay", cli_relay_main, "URI_A URI_B [--reconnect]",
+	  "pump messages from A to B (and back, for two-way transports)" },
 	{ "create", cli_create_main, "URI [--exist-ok]",
-	  "make a named channel that outlives the command (fifo:, ...)" },
-	{ "rm", cli_rm_main, "URI... | ipcx rm --stale", "remove a named channel" },
+	  "make a named channel that outlives the command" },
+	{ "rm", cli_rm_main, "URI... [--force] | ipcx rm --stale",
+	  "remove named channels, or every stale one" },
 	{ "stat", cli_stat_main, "URI [--json]", "capacity, queued messages, owner, peers" },
-	{ "ls", NULL, "[--all] [--stale] [--json]", "list the channels ipcx created" },
-	{ "dump", NULL, "URI", "show the bytes of a shared-memory segment" },
+	{ "ls", cli_ls_main, "[--stale] [--json] [-o COLUMNS]", "list the channels ipcx created" },
+	{ "dump", cli_dump_main, "URI [--bytes] [--format F]",
+	  "show a shared-memory segment, ipcx's ring decoded or anyone's bytes" },
 	{ "bench", cli_bench_main, "[...]", "latency and throughput of every transport" },
 };
 
@@ -46,15 +51,16 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: ipcx VERB [ARGS...]\n"
+	fprintf(f, "Usage: ipcx VERB [ARGS...] [-v]\n"
 	           "       ipcx --help | ipcx VERB --help | ipcx --version\n"
 	           "\n"
-	           "Every Linux IPC mechanism behind one command.  A channel is a URI:\n"
-	           "  pipe:FD  fifo:PATH  unix:PATH  unix:@NAME  tcp:HOST:PORT\n"
-	           "  file:PATH  shm:NAME  sysvshm:KEY  mq:NAME  sysvmq:KEY  signal:PID\n"
-	           "with parameters after '?', e.g. unix:/run/app.sock?type=seqpacket.\n"
+	           "Every Linux IPC mechanism behind one command.  A channel is a URI,\n"
+	           "SCHEME:ADDRESS[?KEY=VALUE[&KEY=VALUE]...]; the schemes built in:\n");
+	cli_print_schemes(f);
+	fprintf(f, "Each is described in ipcx-SCHEME(7).\n"
 	           "\n"
-	           "Verbs:\n");
+	           "Verbs (each takes -v, --verbose: what it opens, connections, message\n"
+	           "sizes, with timestamps, on standard error):\n");
 	for (i = 0; i < NVERBS; i++)
 		fprintf(f, "  ipcx %s %s\n      %s%s\n", verbs[i].name, verbs[i].synopsis,
 		        verbs[i].summary, verb_built(&verbs[i]) ? "" : " (not built yet)");
@@ -116,6 +122,7 @@ main(int argc, char **argv)
 			char *args[] = { argv[2], (char *)"--help", NULL };
 			for (i = 0; i < NVERBS; i++) {
 				if (strcmp(verbs[i].name, argv[2]) == 0) {
+					cli_verb = verbs[i].name;
 					if (verb_built(&verbs[i]) && verbs[i].run != NULL)
 						return verbs[i].run(2, args);
 					return not_built(&verbs[i], 2, args);
@@ -137,6 +144,7 @@ main(int argc, char **argv)
 			continue;
 		if (!verb_built(&verbs[i]))
 			return not_built(&verbs[i], argc - 1, argv + 1);
+		cli_verb = verbs[i].name;
 		/* The benchmark engine installs and restores its own handlers. */
 		if (verbs[i].run != cli_bench_main && cli_signals_init() < 0) {
 			perror("ipcx: signals");

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ipcx_shared.h"
 
 int
 cli_parse_format(const char *s, enum cli_format *ret)
@@ -71,15 +72,7 @@ out_writev_all(int fd, struct iovec *iov, int cnt)
 			}
 			return -errno;
 		}
-		while (cnt > 0 && (size_t)r >= iov->iov_len) {
-			r -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (char *)iov->iov_base + r;
-			iov->iov_len -= (size_t)r;
-		}
+		ipcx_shared_iov_advance(iov, &cnt, (size_t)r);
 	}
 	return 0;
 }
@@ -146,13 +139,112 @@ json_fields(const struct ipcx_msg_info *info, char *out, size_t outlen)
 }
 
 int
-cli_emit(enum cli_format fmt, const void *buf, size_t len, const struct ipcx_msg_info *info)
+cli_bytes_reserve(struct cli_bytes *b, size_t more)
+{
+	size_t ncap;
+	uint8_t *p;
+
+	if (more > (size_t)-1 / 2 - b->len)
+		return -ENOMEM;
+	if (b->cap - b->len >= more)
+		return 0;
+	ncap = b->cap ? b->cap : 4096;
+	while (ncap - b->len < more)
+		ncap *= 2;
+	p = realloc(b->p, ncap);
+	if (p == NULL)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = ncap;
+	return 0;
+}
+
+int
+cli_bytes_append(struct cli_bytes *b, const void *p, size_t n)
+{
+	int rc = cli_bytes_reserve(b, n);
+
+	if (rc < 0)
+		return rc;
+	if (n > 0)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+void
+cli_bytes_consume(struct cli_bytes *b, size_t n)
+{
+	if (n >= b->len) {
+		b->len = 0;
+		return;
+	}
+	memmove(b->p, b->p + n, b->len - n);
+	b->len -= n;
+}
+
+void
+cli_bytes_fini(struct cli_bytes *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+int
+cli_encode(enum cli_format fmt, const void *buf, size_t len, const struct ipcx_msg_info *info,
+           struct cli_bytes *out)
 {
 	static const char hexdig[] = "0123456789abcdef";
 	const uint8_t *p = buf;
+	size_t i, need;
+	char *o;
+	int rc;
+
+	switch (fmt) {
+	case CLI_FMT_RAW:
+		return cli_bytes_append(out, buf, len);
+	case CLI_FMT_TEXT:
+		rc = cli_bytes_append(out, buf, len);
+		return rc < 0 ? rc : cli_bytes_append(out, "\n", 1);
+	case CLI_FMT_HEX:
+		if (len > ((size_t)-1 - 1) / 2)
+			return -ENOMEM;
+		rc = cli_bytes_reserve(out, len * 2 + 1);
+		if (rc < 0)
+			return rc;
+		o = (char *)out->p + out->len;
+		for (i = 0; i < len; i++) {
+			*o++ = hexdig[p[i] >> 4];
+			*o++ = hexdig[p[i] & 15];
+		}
+		*o = '\n';
+		out->len += len * 2 + 1;
+		return 0;
+	case CLI_FMT_JSON:
+		need = (len + 2) / 3 * 4 + 256;
+		rc = cli_bytes_reserve(out, need);
+		if (rc < 0)
+			return rc;
+		o = (char *)out->p + out->len;
+		memcpy(o, "{\"data\":\"", 9);
+		i = 9;
+		i += base64_encode(p, len, o + i);
+		i += (size_t)snprintf(o + i, need - i, "\",\"len\":%zu", len);
+		i += json_fields(info, o + i, need - i);
+		o[i++] = '}';
+		o[i++] = '\n';
+		out->len += i;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int
+cli_emit(enum cli_format fmt, const void *buf, size_t len, const struct ipcx_msg_info *info)
+{
+	struct cli_bytes b = { 0 };
 	struct iovec iov[2];
-	char *tmp = NULL;
-	size_t i, o = 0;
 	int rc;
 
 	switch (fmt) {
@@ -164,32 +256,46 @@ cli_emit(enum cli_format fmt, const void *buf, size_t len, const struct ipcx_msg
 		iov[1].iov_base = (void *)"\n";
 		iov[1].iov_len = 1;
 		return out_writev_all(1, iov, 2);
-	case CLI_FMT_HEX:
-		tmp = malloc(len * 2 + 1);
-		if (tmp == NULL)
-			return -ENOMEM;
-		for (i = 0; i < len; i++) {
-			tmp[o++] = hexdig[p[i] >> 4];
-			tmp[o++] = hexdig[p[i] & 15];
-		}
-		tmp[o++] = '\n';
-		break;
-	case CLI_FMT_JSON: {
-		size_t cap = (len + 2) / 3 * 4 + 256;
-		tmp = malloc(cap);
-		if (tmp == NULL)
-			return -ENOMEM;
-		memcpy(tmp, "{\"data\":\"", 9);
-		o = 9;
-		o += base64_encode(p, len, tmp + o);
-		o += (size_t)snprintf(tmp + o, cap - o, "\",\"len\":%zu", len);
-		o += json_fields(info, tmp + o, cap - o);
-		tmp[o++] = '}';
-		tmp[o++] = '\n';
+	default:
 		break;
 	}
-	}
-	rc = cli_write_all(1, tmp, o);
-	free(tmp);
+	rc = cli_encode(fmt, buf, len, info, &b);
+	if (rc == 0)
+		rc = cli_write_all(1, b.p, b.len);
+	cli_bytes_fini(&b);
 	return rc;
+}
+
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+void
+cli_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* buf as a JSON string of its standard base64. */
+int
+cli_json_base64(FILE *f, const void *buf, size_t len)
+{
+	char *o = malloc((len + 2) / 3 * 4 + 1);
+	size_t n;
+
+	if (o == NULL)
+		return -ENOMEM;
+	n = base64_encode(buf, len, o);
+	fputc('"', f);
+	fwrite(o, 1, n, f);
+	fputc('"', f);
+	free(o);
+	return 0;
 }
