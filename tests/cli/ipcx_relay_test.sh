@@ -187,19 +187,46 @@ done
 ok "relay file: -> tcp: through two restarts of the far side, nothing lost, each reconnect logged ($sum)"
 
 # ---- SIGKILL with a source that lends: nothing lost --------------------------
-M=40000
+# Killed once while it surely holds a message (B stopped, the relay has
+# said B is full), then three times wherever it is.
+# stop PID: SIGSTOP it and wait until it is stopped.
+stop() {
+	kill -STOP "$1"
+	wait_for "[ \"\$(sed 's/.*) //' /proc/$1/stat | cut -d' ' -f1)\" = T ]"
+}
+
+# full LOG: B is full now - a relay (-v) says so after B was stopped.  The
+# lines it wrote before, while B was running, are not counted.
+full_from() { grep -c 'B: full; waiting' "$1" || true; }
+
+queued() { # queued URI: the messages a named channel holds
+	local q
+	q=$("$IPCX" stat "$1" 2> /dev/null | sed -n 's/^queued: \([0-9]*\) .*/\1/p')
+	echo "${q:-0}"
+}
+M=50000
 for src in "file:$T/k.log" "shm:$SHM-k"; do
 	case $src in shm:*) made "$src?slots=32" ;; *) made "$src" ;; esac
-	checker k "$M" --max-dups 3
+	checker k "$M" --max-dups 4
 	bg "$IPCX" recv unix:k.sock -q --format hex >&7 2> k.err
 	F=$BG
 	wait_for '[ -S k.sock ]'
-	bg "$IPCX" relay "$src" unix:k.sock 2> relay.err
+	bg "$IPCX" relay "$src" unix:k.sock -v 2> k.log.txt
 	Y=$BG
-	"$IPCX" send "$src" --format hex < <("$MSGS" gen 1 "$M") 2> send.err &
+	"$MSGS" gen 1 10000 | "$IPCX" send "$src" --format hex
+	at k 10000
+	stop "$F"
+	n=$(full_from k.log.txt)
+	"$IPCX" send "$src" --format hex < <("$MSGS" gen 10001 "$M") 2> send.err &
 	S=$!
 	BG_PIDS+=("$S")
-	for k in 1 2 3; do
+	wait_for '[ "$(full_from k.log.txt)" -gt "$n" ]'
+	kill -KILL "$Y"
+	{ wait "$Y" || true; } 2> /dev/null
+	bg "$IPCX" relay "$src" unix:k.sock 2> relay.err
+	Y=$BG
+	kill -CONT "$F"
+	for k in 2 3 4; do
 		at k $((k * 10000))
 		kill -KILL "$Y"
 		{ wait "$Y" || true; } 2> /dev/null
@@ -215,22 +242,36 @@ for src in "file:$T/k.log" "shm:$SHM-k"; do
 	checked k
 	sum=$SUM
 	case $sum in *" gaps 0 lost 0 "*) ;; *) fail "SIGKILL, $src: $sum" ;; esac
-	ok "relay from ${src%%:*}: SIGKILLed three times, nothing lost ($sum)"
+	ok "relay from ${src%%:*}: SIGKILLed four times (once holding a message B had no room for), nothing lost ($sum)"
 	rm -f k.pipe
 done
 
 # ---- SIGTERM with a source that copies: nothing lost, nothing twice ---------
+# Once while B has no room for the message the relay copied out of A: it
+# stays until B takes it.  Then twice wherever it is.
 M=40000
 checker t "$M"
 bg "$IPCX" recv unix:t.sock -q --format hex >&7 2> t.err
 F=$BG
 wait_for '[ -S t.sock ]'
-bg "$IPCX" relay "$MQ" unix:t.sock 2> relay.err
+bg "$IPCX" relay "$MQ" unix:t.sock -v 2> t.log.txt
 Y=$BG
-"$IPCX" send "$MQ" --format hex < <("$MSGS" gen 1 "$M") 2> send.err &
+"$MSGS" gen 1 10000 | "$IPCX" send "$MQ" --format hex
+at t 10000
+stop "$F"
+n=$(full_from t.log.txt)
+"$IPCX" send "$MQ" --format hex < <("$MSGS" gen 10001 "$M") 2> send.err &
 S=$!
 BG_PIDS+=("$S")
-for k in 1 2 3; do
+wait_for '[ "$(full_from t.log.txt)" -gt "$n" ]'
+kill -TERM "$Y"
+wait_log t.log.txt 'B: delivering the message held'
+kill -0 "$Y" 2> /dev/null || fail "SIGTERM: the relay left before B took the message it held"
+kill -CONT "$F"
+reap "$Y" 143
+bg "$IPCX" relay "$MQ" unix:t.sock 2> relay.err
+Y=$BG
+for k in 2 3; do
 	at t $((k * 10000))
 	kill -TERM "$Y"
 	reap "$Y" 143
@@ -244,8 +285,8 @@ reap "$Y" 143
 kill -TERM "$F"
 reap "$F" 143
 checked t
-	sum=$SUM
-ok "relay from sysvmq: SIGTERMed three times: nothing lost, nothing twice ($sum)"
+sum=$SUM
+ok "relay from sysvmq: (copies) SIGTERMed three times, once holding a message B had no room for: nothing lost, nothing twice ($sum)"
 
 # ---- back-pressure: a stopped B stops the reading of A ----------------------
 M=20000
@@ -254,7 +295,7 @@ checker p "$M"
 bg "$IPCX" recv unix:p.sock -q --format hex >&7 2> p.err
 F=$BG
 wait_for '[ -S p.sock ]'
-kill -STOP "$F"
+stop "$F"
 bg "$IPCX" relay "shm:$SHM-bp" unix:p.sock -v 2> p.log.txt
 Y=$BG
 "$IPCX" send "shm:$SHM-bp" -v --format hex < <("$MSGS" gen 1 "$M") 2> p.send.txt &
@@ -262,15 +303,14 @@ S=$!
 BG_PIDS+=("$S")
 # Everything blocks: the ring full, the sender waiting, and the relay
 # holding at most one message (sent = relayed + queued + held).
-queued() { "$IPCX" stat "shm:$SHM-bp" | sed -n 's/^queued: \([0-9]*\) .*/\1/p'; }
 held() {
 	local s r q
 	s=$(grep -c ' bytes sent$' p.send.txt || true)
 	r=$(grep -c 'A -> B: ' p.log.txt || true)
-	q=$(queued)
+	q=$(queued "shm:$SHM-bp")
 	echo $((s - r - q))
 }
-wait_for '[ "$(queued)" -ge 15 ] && [ "$(held)" -le 1 ] && [ "$(queued)" -ge 15 ]'
+wait_for '[ "$(queued "shm:$SHM-bp")" -ge 15 ] && [ "$(held)" -le 1 ] && [ "$(queued "shm:$SHM-bp")" -ge 15 ]'
 kill -0 "$S" 2> /dev/null || fail "back-pressure: the sender finished while B was stopped"
 h=$(held)
 kill -CONT "$F"

@@ -37,7 +37,7 @@
 #include "cli.h"
 
 #define RELAY_BATCH      64   /* messages one direction moves before the other's turn */
-#define RELAY_LINGER_MS  2000 /* to finish a held message once the relay is told to stop */
+#define RELAY_LINGER_MS  2000 /* to finish a started frame, or a held message at -t */
 #define RELAY_RETRY_MAX_MS 8  /* two-way: back-off cap for a put that could not start */
 
 static const char relay_help[] =
@@ -68,8 +68,9 @@ static const char relay_help[] =
 	"  -h, --help        this help\n"
 	"\n"
 	"A message larger than B's max= stops the relay with an error naming both\n"
-	"maxima (a lent message stays in A).  SIGINT and SIGTERM stop it after the\n"
-	"message held is delivered (within 2 s).\n"
+	"maxima (a lent message stays in A).  SIGINT and SIGTERM stop it once the\n"
+	"message it copied out of A is delivered, however long B takes (a second\n"
+	"signal ends it at once); a lent message goes back to A.\n"
 	"\n"
 	"Exit status: 0 A ended (a joined source's writers closed it: pipe:, or B\n"
 	"hung up on a two-way relay), or COUNT messages were relayed; 1 failure (B\n"
@@ -550,6 +551,7 @@ static void
 relay_one_way(struct relay *r)
 {
 	struct flow *f = &r->ab;
+	bool waited = false;
 
 	while (!r->done) {
 		int rc;
@@ -563,8 +565,12 @@ relay_one_way(struct relay *r)
 		if (f->held == HELD_NONE) {
 			ssize_t n = flow_take(f, 0);
 			if (n == -EAGAIN) {
+				waited = true;
 				n = flow_take(f, cli_deadline_left(&r->dl));
-				if (n >= 0 && b_hung_up(r)) {
+			}
+			if (n >= 0 && waited) {
+				waited = false;
+				if (b_hung_up(r)) {
 					if (!put_failed(r, f, -EPIPE))
 						break;
 					continue;
@@ -576,7 +582,13 @@ relay_one_way(struct relay *r)
 				continue;
 			}
 		}
-		rc = flow_put(f, cli_deadline_left(&r->dl));
+		/* Tried without waiting first, so -v can tell when B is what
+		 * holds the relay back. */
+		rc = flow_put(f, 0);
+		if (rc == -EAGAIN || rc == -ETIMEDOUT) {
+			cli_log("B: full; waiting to send a message of %zu bytes", f->len);
+			rc = flow_put(f, cli_deadline_left(&r->dl));
+		}
 		if (rc < 0 && !put_failed(r, f, rc))
 			break;
 	}
@@ -687,12 +699,18 @@ relay_two_way(struct relay *r)
 	}
 }
 
-/* The relay was told to stop (a signal, -t): deliver what it holds, within
- * RELAY_LINGER_MS, so nothing taken from a source is lost on a clean stop. */
+/*
+ * The relay was told to stop (a signal, -t).  A message it copied out of
+ * the source exists nowhere else: it is delivered, however long B takes
+ * (a second signal ends the relay at once; -t gives it RELAY_LINGER_MS).
+ * A lent one not yet started is given back to the source instead, and one
+ * whose frame is started is finished within RELAY_LINGER_MS.
+ */
 static void
 relay_finish(struct relay *r)
 {
 	struct flow *fl[2] = { &r->ab, &r->ba };
+	bool by_signal = cli_signalled() != 0;
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -709,7 +727,18 @@ relay_finish(struct relay *r)
 			        f->len, f->to->name, held_fate(f));
 			continue;
 		}
-		cli_deadline_start(&dl, RELAY_LINGER_MS);
+		if (f->borrowed && f->held == HELD_TAKEN) {
+			cli_log("%s: a message of %zu bytes goes back to %s", f->from->name, f->len,
+			        f->from->u->text);
+			continue;
+		}
+		if (f->borrowed || !by_signal)
+			cli_deadline_start(&dl, RELAY_LINGER_MS);
+		else
+			cli_deadline_start(&dl, -1);
+		if (!dl.set)
+			cli_log("%s: delivering the message held (%zu bytes) before stopping",
+			        f->to->name, f->len);
 		/* A wake the signal left on the channel answers once. */
 		while (rc == -ECANCELED || rc == -EINTR || rc == -EAGAIN) {
 			if (cli_deadline_passed(&dl))
