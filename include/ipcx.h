@@ -218,9 +218,10 @@ IPCX_API int ipcx_stat(ipcx_chan *ch, struct ipcx_stat *st);
  * handle also removes the named object unless it was made with IPCX_KEEP (or
  * the scheme keeps its objects: file:).  The rest of a frame a timeout-0
  * send left pending is finished first, for up to "linger=" milliseconds
- * (default 2000); if it cannot be, close returns -ETIMEDOUT and the peer
- * sees the stream end inside that message.  ch may be NULL.  Returns 0 or
- * -ETIMEDOUT; the handle is always freed.
+ * (default 2000); if it cannot be, close returns -ETIMEDOUT (linger ran
+ * out) or -EPIPE (the peer went away first), and the peer sees the stream
+ * end inside that message.  ch may be NULL.  Returns 0, -ETIMEDOUT or
+ * -EPIPE; the handle is always freed.
  */
 IPCX_API int ipcx_close(ipcx_chan *ch);
 

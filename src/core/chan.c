@@ -105,8 +105,6 @@ ipcx_close(ipcx_chan *ch)
 		 * or close says it was not: the peer then sees the stream end in
 		 * the middle of it, never a shorter message. */
 		rc = ipcx__frame_flush(ch, ipcx__deadline_from_ms(ch->linger_ms), IPCX_FLUSH_CLOSING);
-		if (rc < 0)
-			rc = -ETIMEDOUT;
 	}
 	chan_free(ch, remove);
 	ipcx__sigpipe_settle();

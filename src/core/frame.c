@@ -244,7 +244,9 @@ ipcx__frame_flush(struct ipcx_chan *ch, int64_t deadline, unsigned how)
 		                     "finished (%s); the channel is broken",
 		                 ipcx_strerror(r == 0 ? -EPIPE : (int)r));
 		chan_break(ch);
-		rc = -EPIPE;
+		/* Close tells a linger that ran out from a peer that went away. */
+		rc = (how & IPCX_FLUSH_CLOSING) && (r == -ETIMEDOUT || r == -EAGAIN) ? -ETIMEDOUT
+		                                                                  : -EPIPE;
 		break;
 	}
 	return rc;

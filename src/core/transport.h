@@ -361,6 +361,41 @@ extern const struct ipcx_transport *const ipcx__transports[];
 int ipcx__wait_fd(struct ipcx_chan *ch, int fd, short events, int64_t deadline);
 
 /*
+ * Whether a message receiver should wait before it tries.  A receive that
+ * found nothing last time (a reply not back yet, a receiver faster than its
+ * sender) is likely to find nothing now: waiting first saves the doomed
+ * try, so a message costs a wait and a receive instead of a try, a wait and
+ * a receive.  A message carries no hint that more are queued, so every
+ * 16th receive tries first anyway, and one that finds a message goes back
+ * to trying first.  Use: if ipcx__rx_wait_first(&a, deadline), wait (and
+ * remember it); ipcx__rx_found(&a, waited) on a message, ipcx__rx_empty(&a)
+ * before the wait that follows a try that found nothing.
+ */
+struct ipcx_rx_adapt {
+	bool wait_first;
+	uint8_t probes;
+};
+
+static inline bool
+ipcx__rx_wait_first(struct ipcx_rx_adapt *a, int64_t deadline)
+{
+	return a->wait_first && deadline != IPCX_DEADLINE_NOW && ++a->probes % 16 != 0;
+}
+
+static inline void
+ipcx__rx_found(struct ipcx_rx_adapt *a, bool waited)
+{
+	if (!waited)
+		a->wait_first = false;
+}
+
+static inline void
+ipcx__rx_empty(struct ipcx_rx_adapt *a)
+{
+	a->wait_first = true;
+}
+
+/*
  * Sleep while the shared word *word still holds expected, until the
  * deadline.  Returns 0 when the word changed or a wake-up came (the caller
  * rechecks its condition: spurious returns are allowed), -EAGAIN

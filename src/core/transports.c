@@ -10,29 +10,29 @@
 
 #include "core/transport.h"
 
-extern const struct ipcx_transport ipcx__pipe_transport;
-extern const struct ipcx_transport ipcx__fifo_transport;
-extern const struct ipcx_transport ipcx__unix_transport;
-extern const struct ipcx_transport ipcx__tcp_transport;
-extern const struct ipcx_transport ipcx__file_transport;
-extern const struct ipcx_transport ipcx__shm_transport;
-extern const struct ipcx_transport ipcx__sysvshm_transport;
-extern const struct ipcx_transport ipcx__mq_transport;
-extern const struct ipcx_transport ipcx__sysvmq_transport;
-extern const struct ipcx_transport ipcx__signal_transport;
+/* Every built transport, in the order programs and help texts list them:
+ * a transport's line here both declares its descriptor
+ * (ipcx__<scheme>_transport, exported by its file) and puts it in the
+ * table. */
+#define IPCX_TRANSPORT_LIST(X) \
+	X(pipe)                \
+	X(fifo)                \
+	X(unix)                \
+	X(tcp)                 \
+	X(file)                \
+	X(shm)                 \
+	X(sysvshm)             \
+	X(mq)                  \
+	X(sysvmq)              \
+	X(signal)
+
+#define IPCX_TRANSPORT_DECLARE(name) extern const struct ipcx_transport ipcx__##name##_transport;
+#define IPCX_TRANSPORT_ENTRY(name) &ipcx__##name##_transport,
+
+IPCX_TRANSPORT_LIST(IPCX_TRANSPORT_DECLARE)
 
 const struct ipcx_transport *const ipcx__transports[] = {
-	&ipcx__pipe_transport,
-	&ipcx__fifo_transport,
-	&ipcx__unix_transport,
-	&ipcx__tcp_transport,
-	&ipcx__file_transport,
-	&ipcx__shm_transport,
-	&ipcx__sysvshm_transport,
-	&ipcx__mq_transport,
-	&ipcx__sysvmq_transport,
-	&ipcx__signal_transport,
-	NULL,
+	IPCX_TRANSPORT_LIST(IPCX_TRANSPORT_ENTRY) NULL,
 };
 
 #ifndef NDEBUG

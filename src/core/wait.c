@@ -63,12 +63,14 @@ ipcx__wait_fd(struct ipcx_chan *ch, int fd, short events, int64_t deadline)
 			}
 			return -errno;
 		}
+		/* Ready beats woken: a call that can go on does not block, so
+		 * the wake-up stays pending for the next call that would. */
+		if (fd >= 0 && p[0].revents)
+			return p[0].revents;
 		if (p[n - 1].revents & POLLIN) {
 			wake_consume(ch);
 			return -ECANCELED;
 		}
-		if (fd >= 0 && p[0].revents)
-			return p[0].revents;
 		/* ppoll may return a hair early; a deadline is never cut short. */
 		if (left == 0 || ipcx__deadline_left(deadline, &ts) == 0)
 			return ipcx__deadline_error(deadline);

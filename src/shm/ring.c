@@ -1520,6 +1520,14 @@ ipcx__ring_queued(const struct ipcx_ring *r)
 	return t - hd > r->nslots ? (long)r->nslots : (long)(t - hd);
 }
 
+static void
+ring_close_fds(struct ipcx_ring *r)
+{
+	ipcx__close(r->bell_fd);
+	ipcx__close(r->ring_fd);
+	r->bell_fd = r->ring_fd = -1;
+}
+
 void
 ipcx__ring_detach(struct ipcx_ring *r)
 {
@@ -1529,12 +1537,10 @@ ipcx__ring_detach(struct ipcx_ring *r)
 
 	if (r->base == NULL)
 		return;
-	ipcx__close(r->bell_fd);
-	ipcx__close(r->ring_fd);
-	r->bell_fd = r->ring_fd = -1;
 	if (r->me == 0 || getpid() != r->pid) {
 		/* Never registered, or a forked copy: the place is its parent's. */
 		r->me = 0;
+		ring_close_fds(r);
 		return;
 	}
 	p = &r->parts[r->me];
@@ -1553,6 +1559,9 @@ ipcx__ring_detach(struct ipcx_ring *r)
 	cur = r->my_id;
 	(void)CAS(&p->id, &cur, MKP(P_FREE, P_GEN(r->my_id) + 1, 0, 0));
 	r->me = 0;
+	/* Last: giving back a loan or a borrow rings the pollers' doorbells,
+	 * which opens ring_fd if this handle never rang before. */
+	ring_close_fds(r);
 }
 
 int

@@ -107,10 +107,13 @@ pty_master(const struct stat *st)
 
 /*
  * Take fd over for the given direction (O_RDONLY or O_WRONLY; O_RDWR for
- * one descriptor used both ways).  Returns the descriptor the channel uses.
+ * one descriptor used both ways).  Returns the descriptor the channel uses;
+ * *ret_release is set to fd when the channel uses a new one instead, which
+ * the join releases only once it cannot fail any more (a failed join leaves
+ * the caller's descriptors as they were).
  */
 static int
-pipe_adopt(unsigned *sflags, int fd, int accmode)
+pipe_adopt(unsigned *sflags, int fd, int accmode, int *ret_release)
 {
 	char path[64];
 	struct stat st;
@@ -128,12 +131,15 @@ pipe_adopt(unsigned *sflags, int fd, int accmode)
 	 * others share keeps its flags and ipcx never blocks past a deadline.
 	 * A regular file is not (a new description would lose its offset and
 	 * O_APPEND), and never waits on a peer anyway.  Nor is a pseudo-terminal
-	 * master: opening /dev/ptmx again, by any name, makes a new terminal. */
-	if (S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && !pty_master(&st))) {
+	 * master: opening /dev/ptmx again, by any name, makes a new terminal;
+	 * nor a character device that is not a terminal, whose open may do
+	 * something of its own (a tape rewinds at close, a watchdog arms). */
+	if (S_ISFIFO(st.st_mode) ||
+	    (S_ISCHR(st.st_mode) && !pty_master(&st) && isatty(fd))) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		nfd = ipcx__open(path, accmode | O_NONBLOCK | O_NOCTTY, 0);
 		if (nfd >= 0) {
-			pipe_fd_release(fd);
+			*ret_release = fd;
 			return nfd;
 		}
 		/* ENXIO: a write end whose reader has gone; EACCES: /proc
@@ -168,7 +174,7 @@ static int
 pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
 {
 	unsigned sflags = 0;
-	int rfd, wfd, acc, rc;
+	int rfd, wfd, acc, rc, nr = -1, nw = -1, release_r = -1, release_w = -1;
 
 	(void)deadline;
 	if (ch->uri.address_len == 0) {
@@ -187,32 +193,49 @@ pipe_chan_join(struct ipcx_chan *ch, int64_t deadline)
 		acc = pipe_check_mode(ch, rfd, false, false);
 		if (acc < 0)
 			return acc;
-		rc = pipe_adopt(&sflags, rfd, acc);
-		if (rc < 0)
-			return rc;
-		if (acc != O_WRONLY)
-			ch->rfd = rc;
-		if (acc != O_RDONLY)
-			ch->wfd = rc;
+		nr = pipe_adopt(&sflags, rfd, acc, &release_r);
+		if (nr < 0)
+			return nr;
+		if (acc == O_WRONLY) {
+			nw = nr;
+			nr = -1;
+		} else if (acc == O_RDWR) {
+			nw = nr;
+		}
 	} else {
 		if ((rc = pipe_check_mode(ch, rfd, true, false)) < 0 ||
 		    (rc = pipe_check_mode(ch, wfd, false, true)) < 0)
 			return rc;
-		rc = pipe_adopt(&sflags, rfd, O_RDONLY);
-		if (rc < 0)
-			return rc;
-		ch->rfd = rc;
-		rc = pipe_adopt(&sflags, wfd, O_WRONLY);
-		if (rc < 0)
-			return rc;
-		ch->wfd = rc;
+		nr = pipe_adopt(&sflags, rfd, O_RDONLY, &release_r);
+		if (nr < 0)
+			return nr;
+		nw = pipe_adopt(&sflags, wfd, O_WRONLY, &release_w);
+		if (nw < 0) {
+			if (release_r >= 0)
+				ipcx__close(nr);
+			return nw;
+		}
 	}
 	/* An inherited descriptor is shared: whoever reads it after us (the
 	 * next command in a shell script) must find the messages we did not
 	 * take.  A socket may be read ahead: its peer is this channel's. */
 	if (!(sflags & IPCX_STREAM_SOCKET))
 		sflags |= IPCX_STREAM_EXACT;
-	return ipcx__stream_open(ch, &ipcx__fd_stream_ops, sflags);
+	ch->rfd = nr;
+	ch->wfd = nw;
+	rc = ipcx__stream_open(ch, &ipcx__fd_stream_ops, sflags);
+	if (rc < 0) {
+		/* The caller keeps its descriptors; only those opened anew go. */
+		if (release_r >= 0)
+			ipcx__close(nr);
+		if (release_w >= 0)
+			ipcx__close(nw);
+		ch->rfd = ch->wfd = -1;
+		return rc;
+	}
+	pipe_fd_release(release_r);
+	pipe_fd_release(release_w);
+	return 0;
 }
 
 static int

@@ -55,6 +55,7 @@ struct mq_chan {
 	struct ipcx_chan base;
 	char name[NAME_MAX + 2]; /* "/NAME", as mq_open wants it */
 	int mqd;                 /* the queue descriptor (also base.rfd/wfd), or -1 */
+	struct ipcx_rx_adapt rx; /* wait before receiving, or try first */
 	bool can_read, can_write;/* what the descriptor was opened for */
 	unsigned prio;           /* "prio=": the priority sent */
 	long maxmsg, msgsize;    /* the queue's geometry (mq_getattr) */
@@ -537,16 +538,27 @@ mq_chan_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *
 			return -ENOMEM;
 	}
 	for (;;) {
+		bool waited = false;
+
+		if (ipcx__rx_wait_first(&q->rx, deadline)) {
+			rc = ipcx__wait_fd(ch, q->mqd, POLLIN, deadline);
+			if (rc < 0)
+				return rc;
+			waited = true;
+		}
 		r = mq_receive((mqd_t)q->mqd, direct ? buf : (char *)q->rxbuf,
 		               direct ? cap : (size_t)q->msgsize, &prio);
-		if (r >= 0)
+		if (r >= 0) {
+			ipcx__rx_found(&q->rx, waited);
 			break;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
 		/* Empty.  POLLIN is a hint where several receivers share the
 		 * queue: another may take the message first, and we wait again. */
+		ipcx__rx_empty(&q->rx);
 		rc = ipcx__wait_fd(ch, q->mqd, POLLIN, deadline);
 		if (rc < 0)
 			return rc;

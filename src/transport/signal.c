@@ -62,6 +62,7 @@
 struct signal_chan {
 	struct ipcx_chan base;
 	bool self;            /* signal:self: receives (and may send to itself) */
+	struct ipcx_rx_adapt rx; /* wait before receiving, or try first */
 	pid_t pid;            /* whom we send to */
 	int pidfd;            /* -1 where the kernel has no pidfd: plain sigqueue */
 	int send_sig;         /* the signal sent: the first of sig= */
@@ -697,16 +698,26 @@ signal_chan_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_in
 	if (s->kept)
 		return signal_give_kept(ch, buf, cap, info);
 	for (;;) {
+		bool waited = false;
+
+		if (ipcx__rx_wait_first(&s->rx, deadline)) {
+			rc = ipcx__wait_fd(ch, s->sfd, POLLIN, deadline);
+			if (rc < 0)
+				return rc;
+			waited = true;
+		}
 		r = ipcx__read(s->sfd, &si, sizeof(si));
 		if (r == (ssize_t)sizeof(si)) {
 			if (!signal_allowed(s, &si))
 				continue;
+			ipcx__rx_found(&s->rx, waited);
 			break;
 		}
 		if (r >= 0)
 			return -EIO; /* the kernel reads whole records */
 		if (r != -EAGAIN)
 			return r;
+		ipcx__rx_empty(&s->rx);
 		rc = ipcx__wait_fd(ch, s->sfd, POLLIN, deadline);
 		if (rc < 0)
 			return rc;

@@ -74,6 +74,7 @@ struct unix_chan {
 	bool passcred;             /* SO_PASSCRED is on */
 	struct sockaddr_un reply_to; /* dgram creator: the last sender */
 	socklen_t reply_len;
+	struct ipcx_rx_adapt rx;   /* wait before receiving, or try first */
 };
 
 static struct unix_chan *
@@ -573,9 +574,16 @@ unix_msg_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info 
 			.msg_control = ctl.space, .msg_controllen = sizeof(ctl.space),
 		};
 		struct ucred *cred;
+		bool waited = false;
 		ssize_t r;
 		int w;
 
+		if (ipcx__rx_wait_first(&u->rx, deadline)) {
+			w = ipcx__wait_fd(ch, ch->rfd, POLLIN, deadline);
+			if (w < 0)
+				return w;
+			waited = true;
+		}
 		/*
 		 * When the buffer may be too small, look first, so an oversize
 		 * message stays queued instead of being cut.  The look sees the
@@ -614,6 +622,7 @@ unix_msg_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info 
 			                     "and was dropped", r, cap);
 			return -EMSGSIZE;
 		}
+		ipcx__rx_found(&u->rx, waited);
 		if (ch->role == IPCX_ROLE_CREATOR && u->type == SOCK_DGRAM) {
 			u->reply_to = from;
 			u->reply_len = msg.msg_namelen;
@@ -633,6 +642,7 @@ unix_msg_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info 
 		}
 		return r;
 	wait:
+		ipcx__rx_empty(&u->rx);
 		w = ipcx__wait_fd(ch, ch->rfd, POLLIN, deadline);
 		if (w < 0)
 			return w;

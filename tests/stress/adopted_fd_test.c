@@ -280,11 +280,38 @@ blocking_pipe_nowait(void)
 	close(p[0]);
 }
 
+/*
+ * A character device that is not a terminal is used as it was handed over,
+ * never opened a second time: opening some devices does something (a tape
+ * rewinds when that description closes, a watchdog arms).  The adopted
+ * descriptor stays the one the channel writes to, until the channel closes.
+ */
+static void
+char_device_not_reopened(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct stat before, after;
+	char uri[32];
+	ipcx_chan *ch;
+
+	ASSERT_TRUE(fd > 2);
+	ASSERT_EQ(fstat(fd, &before), 0);
+	snprintf(uri, sizeof(uri), "pipe:%d", fd);
+	IPCX_PASS(ipcx_join(&ch, uri, 0));
+	if (fstat(fd, &after) < 0)
+		IPCX_TEST_FAILF("descriptor %d was given up: /dev/null was opened again", fd);
+	ASSERT_EQ(after.st_rdev, before.st_rdev);
+	IPCX_PASS(ipcx_send(ch, "gone", 4, IPCX_TEST_TMO));
+	IPCX_PASS(ipcx_close(ch));
+	ASSERT_TRUE(fcntl(fd, F_GETFD) < 0 && errno == EBADF);
+}
+
 TEST_LIST = {
 	{ "blocking_pipe_nowait", blocking_pipe_nowait },
 	{ "pty_deadline", pty_deadline },
 	{ "pty_wake", pty_wake },
 	{ "pty_signal", pty_signal },
 	{ "pty_whole", pty_whole },
+	{ "char_device_not_reopened", char_device_not_reopened },
 	{ NULL, NULL },
 };

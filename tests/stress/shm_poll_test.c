@@ -298,10 +298,72 @@ stalled_head(void)
 	ipcx_close(rx);
 }
 
+static int
+open_fd_count(void)
+{
+	char path[64];
+	int n = 0, fd;
+
+	for (fd = 0; fd < 4096; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (access(path, F_OK) == 0)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * A handle closed while it holds a borrowed message gives the message back
+ * and rings the doorbell of the poller waiting for it - and keeps no
+ * descriptor of its own afterwards (it used to open the socket it rings
+ * with after it had closed its descriptors, once per such close).
+ */
+static void
+close_while_borrowing(void)
+{
+	const char *uri = ipcx_test_uri("shm", "slots=8");
+	ipcx_chan *owner, *poller, *lender;
+	uint8_t buf[64];
+	const void *p;
+	size_t n;
+	int before, round, ep;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	IPCX_PASS(ipcx_create(&owner, uri, IPCX_EXCL));
+	IPCX_PASS(ipcx_join(&poller, uri, 0));
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_GE(ep, 0);
+	ev.data.fd = ipcx_pollfd(poller);
+	ASSERT_GE(ev.data.fd, 0);
+	ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev), 0);
+	before = -1;
+	for (round = 0; round < 21; round++) {
+		/* After the first round: the owner has rung once, and keeps the
+		 * socket it rings with for as long as it is open. */
+		if (round == 1)
+			before = open_fd_count();
+		IPCX_PASS(ipcx_join(&lender, uri, 0));
+		IPCX_PASS(ipcx_send(owner, "back", 4, LONG_MS));
+		IPCX_FAIL(ipcx_recv_borrow(lender, &p, &n, LONG_MS), 4);
+		/* The poller finds nothing and arms its doorbell. */
+		IPCX_FAIL(ipcx_recv(poller, buf, sizeof(buf), 0), -EAGAIN);
+		IPCX_PASS(ipcx_close(lender));
+		/* The message given back rang it. */
+		ASSERT_EQ(epoll_wait(ep, &ev, 1, LONG_MS), 1);
+		IPCX_FAIL(ipcx_recv(poller, buf, sizeof(buf), 0), 4);
+		ASSERT_MEMEQ(buf, "back", 4);
+	}
+	ASSERT_EQ(open_fd_count(), before);
+	close(ep);
+	ipcx_close(poller);
+	ipcx_close(owner);
+}
+
 TEST_LIST = {
 	{ "epoll only/shm", epoll_only_shm },
 	{ "epoll only/sysvshm", epoll_only_sysvshm },
 	{ "beside a socket", beside_a_socket },
 	{ "stalled head", stalled_head },
+	{ "close while borrowing", close_while_borrowing },
 	{ NULL, NULL },
 };
