@@ -125,12 +125,13 @@ relay_end(struct relay *r, int status)
 	}
 }
 
-/* Why a channel returned err: its peer left (true), or a real failure. */
+/* Why a channel returned err: its peer left (true), or a real failure.
+ * (-ECONNREFUSED: a datagram socket's server went away.) */
 static bool
 peer_left(int err)
 {
 	return err == IPCX_EOF || err == -EPIPE || err == -ECONNRESET || err == -ENOTCONN ||
-	       err == -ECONNABORTED;
+	       err == -ECONNABORTED || err == -ECONNREFUSED;
 }
 
 static size_t
