@@ -20,7 +20,7 @@ build:
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
 run: build
-	$(BUILD_DIR)/bench/ipcx-bench --quick
+	$(BUILD_DIR)/bench/ipcx-bench --quick --svg $(BUILD_DIR)/bench.svg
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)

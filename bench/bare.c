@@ -18,11 +18,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/msg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,11 +93,12 @@ snapshot(void)
 }
 
 static int
-pipe_open(const char *dir, int fds[4])
+pipe_open(struct bare_open *o, int fds[4], void **st)
 {
 	int p2c[2], c2p[2];
 
-	(void)dir;
+	(void)o;
+	(void)st;
 	if (pipe2(p2c, O_CLOEXEC) < 0)
 		return -errno;
 	if (pipe2(c2p, O_CLOEXEC) < 0) {
@@ -145,13 +148,14 @@ fifo_open_one(const char *path, int *rfd, int *wfd)
 }
 
 static int
-fifo_open(const char *dir, int fds[4])
+fifo_open(struct bare_open *o, int fds[4], void **st)
 {
 	char a[512], b[512];
 	int rc;
 
-	snprintf(a, sizeof(a), "%s/bare-p2c.fifo", dir);
-	snprintf(b, sizeof(b), "%s/bare-c2p.fifo", dir);
+	(void)st;
+	snprintf(a, sizeof(a), "%s/bare-p2c.fifo", o->dir);
+	snprintf(b, sizeof(b), "%s/bare-c2p.fifo", o->dir);
 	rc = fifo_open_one(a, &fds[2], &fds[1]);
 	if (rc < 0)
 		return rc;
@@ -179,35 +183,39 @@ socketpair_open(int type, int fds[4])
 }
 
 static int
-unix_stream_open(const char *dir, int fds[4])
+unix_stream_open(struct bare_open *o, int fds[4], void **st)
 {
-	(void)dir;
+	(void)o;
+	(void)st;
 	return socketpair_open(SOCK_STREAM, fds);
 }
 
 static int
-unix_seqpacket_open(const char *dir, int fds[4])
+unix_seqpacket_open(struct bare_open *o, int fds[4], void **st)
 {
-	(void)dir;
+	(void)o;
+	(void)st;
 	return socketpair_open(SOCK_SEQPACKET, fds);
 }
 
 static int
-unix_dgram_open(const char *dir, int fds[4])
+unix_dgram_open(struct bare_open *o, int fds[4], void **st)
 {
-	(void)dir;
+	(void)o;
+	(void)st;
 	return socketpair_open(SOCK_DGRAM, fds);
 }
 
 /* A loopback connection: listen on port 0, connect, accept, all here. */
 static int
-tcp_open(const char *dir, int fds[4])
+tcp_open(struct bare_open *o, int fds[4], void **st)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sa);
 	int l, c = -1, a = -1, one = 1, err;
 
-	(void)dir;
+	(void)o;
+	(void)st;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (l < 0)
@@ -319,23 +327,350 @@ sock_match(const int fds[4])
 	return 0;
 }
 
+/* ---- message queues ---------------------------------------------------------- */
+
+static long
+proc_long(const char *path)
+{
+	char buf[64];
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) != NULL)
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int mq_seq;
+
+/*
+ * Two POSIX queues (one per direction) of msg_default messages of exactly
+ * the group's largest size, as a program would make them, their names
+ * removed at once: the queues live on in the descriptors (an mqd_t is a
+ * descriptor on Linux).  A size above msgsize_max cannot be made by an
+ * unprivileged process: those cells are skipped, saying how to raise it.
+ */
+static int
+mq_open_one(struct bare_open *o, long maxmsg, mqd_t *ret)
+{
+	struct mq_attr a = { .mq_maxmsg = maxmsg, .mq_msgsize = (long)o->max };
+	char name[64];
+	mqd_t q;
+
+	snprintf(name, sizeof(name), "/ipcx-bench-%ld-%d", (long)getpid(), mq_seq++);
+	q = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &a);
+	if (q == (mqd_t)-1) {
+		int err = -errno;
+		bench_text(o->why, sizeof(o->why), "mq_open(maxmsg=%ld, msgsize=%zu): %s", maxmsg,
+		           o->max, strerror(-err));
+		return err;
+	}
+	(void)mq_unlink(name);
+	*ret = q;
+	return 0;
+}
+
+static int
+mq_bare_open(struct bare_open *o, int fds[4], void **st)
+{
+	long smax = proc_long("/proc/sys/fs/mqueue/msgsize_max");
+	long maxmsg = proc_long("/proc/sys/fs/mqueue/msg_default");
+	mqd_t a, b;
+	int rc;
+
+	(void)st;
+	if (smax > 0 && (long)o->max > smax) {
+		bench_text(o->why, sizeof(o->why),
+		           "mq: msgsize_max is %ld here; raise it with sysctl fs.mqueue.msgsize_max=%zu",
+		           smax, o->max);
+		return -EMSGSIZE;
+	}
+	if (maxmsg <= 0)
+		maxmsg = 10;
+	rc = mq_open_one(o, maxmsg, &a);
+	if (rc < 0)
+		return rc;
+	rc = mq_open_one(o, maxmsg, &b);
+	if (rc < 0) {
+		mq_close(a);
+		return rc;
+	}
+	fds[0] = fds[3] = b; /* child to parent */
+	fds[1] = fds[2] = a; /* parent to child */
+	return 0;
+}
+
+static int
+mq_bare_send(void *st, int fd, const void *buf, size_t len)
+{
+	(void)st;
+	for (;;) {
+		if (mq_send(fd, buf, len, 0) == 0)
+			return 0;
+		if (errno != EINTR || bench_stop)
+			return -errno;
+	}
+}
+
+static ssize_t
+mq_bare_recv(void *st, int fd, void *buf, size_t cap, size_t expect)
+{
+	(void)st;
+	(void)expect;
+	for (;;) {
+		ssize_t r = mq_receive(fd, buf, cap, NULL);
+		if (r >= 0)
+			return r;
+		if (errno != EINTR || bench_stop)
+			return -errno;
+	}
+}
+
+/*
+ * System V queues: two private queues (IPC_PRIVATE: no key to collide
+ * with), their ids passed to the peer in place of descriptors, removed by
+ * the parent at the end.  msgsnd/msgrcv need the type word before the
+ * text, so each side has one buffer of its own: a program without ipcx
+ * pays the same copy.
+ */
+struct sysvmq_st {
+	size_t max;
+	struct {
+		long mtype;
+		char mtext[];
+	} *m;
+};
+
+static int
+sysvmq_state(size_t max, void **st)
+{
+	struct sysvmq_st *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || (s->m = malloc(sizeof(long) + max)) == NULL) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->max = max;
+	*st = s;
+	return 0;
+}
+
+static int
+sysvmq_bare_open(struct bare_open *o, int fds[4], void **st)
+{
+	long mmax = proc_long("/proc/sys/kernel/msgmax"), mnb = proc_long("/proc/sys/kernel/msgmnb");
+	int a, b, rc;
+
+	if (mmax > 0 && (long)o->max > mmax) {
+		bench_text(o->why, sizeof(o->why),
+		           "sysvmq: msgmax is %ld here; raise it with sysctl kernel.msgmax=%zu "
+		           "kernel.msgmnb=%zu",
+		           mmax, o->max, o->max > (size_t)mnb ? o->max : (size_t)mnb);
+		return -EMSGSIZE;
+	}
+	if (mnb > 0 && (long)o->max > mnb) {
+		bench_text(o->why, sizeof(o->why),
+		           "sysvmq: msgmnb (a queue's bytes) is %ld here; raise it with sysctl "
+		           "kernel.msgmnb=%zu",
+		           mnb, o->max);
+		return -EMSGSIZE;
+	}
+	a = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	if (a < 0)
+		return -errno;
+	b = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	if (b < 0) {
+		rc = -errno;
+		(void)msgctl(a, IPC_RMID, NULL);
+		return rc;
+	}
+	rc = sysvmq_state(o->max, st);
+	if (rc < 0) {
+		(void)msgctl(a, IPC_RMID, NULL);
+		(void)msgctl(b, IPC_RMID, NULL);
+		return rc;
+	}
+	fds[0] = fds[3] = b;
+	fds[1] = fds[2] = a;
+	return 0;
+}
+
+static int
+sysvmq_attach(int rfd, int wfd, const char *addr, size_t max, void **st, char *why,
+              size_t whylen)
+{
+	(void)rfd;
+	(void)wfd;
+	(void)addr;
+	(void)why;
+	(void)whylen;
+	return sysvmq_state(max, st);
+}
+
+static int
+sysvmq_bare_send(void *st, int id, const void *buf, size_t len)
+{
+	struct sysvmq_st *s = st;
+
+	if (len > s->max)
+		return -EMSGSIZE;
+	s->m->mtype = 1;
+	memcpy(s->m->mtext, buf, len);
+	for (;;) {
+		if (msgsnd(id, s->m, len, 0) == 0)
+			return 0;
+		if (errno != EINTR || bench_stop)
+			return -errno;
+	}
+}
+
+static ssize_t
+sysvmq_bare_recv(void *st, int id, void *buf, size_t cap, size_t expect)
+{
+	struct sysvmq_st *s = st;
+
+	(void)expect;
+	for (;;) {
+		ssize_t r = msgrcv(id, s->m, s->max, 0, 0);
+		if (r >= 0) {
+			if ((size_t)r > cap)
+				return -EMSGSIZE;
+			memcpy(buf, s->m->mtext, (size_t)r);
+			return r;
+		}
+		if (errno != EINTR || bench_stop)
+			return -errno;
+	}
+}
+
+static void
+sysvmq_bare_close(int fds[4], void *st, bool owner)
+{
+	struct sysvmq_st *s = st;
+	int i;
+
+	for (i = 0; i < 2 && owner; i++)
+		if (fds[i] >= 0)
+			(void)msgctl(fds[i], IPC_RMID, NULL);
+	for (i = 0; i < 4; i++)
+		fds[i] = -1;
+	if (s != NULL)
+		free(s->m);
+	free(s);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
-static const struct bare_driver drivers[] = {
-	{ "pipe", NULL, "write/read", "pipe(2)", true, false, pipe_open, pipe_match },
-	{ "fifo", NULL, "write/read", "mkfifo(3), open(2)", true, false, fifo_open,
-	  pipe_match },
-	{ "unix", "type=stream", "send/recv", "socketpair(AF_UNIX, SOCK_STREAM)", true, true,
-	  unix_stream_open, sock_match },
-	{ "unix", "type=seqpacket", "send/recv", "socketpair(AF_UNIX, SOCK_SEQPACKET)",
-	  false, true, unix_seqpacket_open, sock_match },
-	{ "unix", "type=dgram", "send/recv", "socketpair(AF_UNIX, SOCK_DGRAM)", false, true,
-	  unix_dgram_open, sock_match },
-	{ "tcp", NULL, "send/recv", "TCP over 127.0.0.1, TCP_NODELAY", true, true, tcp_open,
-	  NULL },
+static const struct bare_driver d_pipe = {
+	"pipe", NULL, NULL, "write/read", "pipe(2)", BARE_STREAM, pipe_open, NULL, NULL, NULL,
+	NULL, pipe_match,
+};
+static const struct bare_driver d_fifo = {
+	"fifo", NULL, NULL, "write/read", "mkfifo(3), open(2)", BARE_STREAM, fifo_open, NULL,
+	NULL, NULL, NULL, pipe_match,
+};
+static const struct bare_driver d_unix_stream = {
+	"unix", "type=stream", NULL, "send/recv", "socketpair(AF_UNIX, SOCK_STREAM)",
+	BARE_STREAM | BARE_SOCK, unix_stream_open, NULL, NULL, NULL, NULL, sock_match,
+};
+static const struct bare_driver d_unix_seqpacket = {
+	"unix", "type=seqpacket", NULL, "send/recv", "socketpair(AF_UNIX, SOCK_SEQPACKET)",
+	BARE_SOCK, unix_seqpacket_open, NULL, NULL, NULL, NULL, sock_match,
+};
+static const struct bare_driver d_unix_dgram = {
+	"unix", "type=dgram", NULL, "send/recv", "socketpair(AF_UNIX, SOCK_DGRAM)", BARE_SOCK,
+	unix_dgram_open, NULL, NULL, NULL, NULL, sock_match,
+};
+static const struct bare_driver d_tcp = {
+	"tcp", NULL, NULL, "send/recv", "TCP over 127.0.0.1, TCP_NODELAY",
+	BARE_STREAM | BARE_SOCK, tcp_open, NULL, NULL, NULL, NULL, NULL,
+};
+static const struct bare_driver d_mq = {
+	"mq", NULL, NULL, "mq_send/mq_receive", "two POSIX queues (mq_open, msg_default deep)", 0,
+	mq_bare_open, NULL, mq_bare_send, mq_bare_recv, NULL, NULL,
+};
+static const struct bare_driver d_sysvmq = {
+	"sysvmq", NULL, NULL, "msgsnd/msgrcv", "two System V queues (msgget IPC_PRIVATE)",
+	BARE_IDS, sysvmq_bare_open, sysvmq_attach, sysvmq_bare_send, sysvmq_bare_recv,
+	sysvmq_bare_close, NULL,
+};
+/* sigqueue carries one sigval: 8 bytes, of which ipcx keeps one for the
+ * length.  No size the benchmark measures fits, so the row shows why. */
+static const struct bare_driver d_signal = {
+	"signal", NULL, NULL, "sigqueue/sigwaitinfo", "one real-time signal, an 8-byte sigval",
+	0, NULL, NULL, NULL, NULL, NULL, NULL,
+};
+static const struct bare_driver d_file = {
+	"file", NULL, NULL, "-",
+	"no bare equivalent: a durable log of checked records under record locks is what "
+	"ipcx adds to a plain file, there is no plain-call way to move messages through one",
+	BARE_NONE, NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+extern const struct bare_driver bare_ring_futex, bare_ring_futex_sysv, bare_ring_busy;
+#ifdef BENCH_HAVE_ZMQ
+extern const struct bare_driver peer_zmq_ipc, peer_zmq_tcp;
+#endif
+#ifdef BENCH_HAVE_NNG
+extern const struct bare_driver peer_nng_ipc, peer_nng_tcp;
+#endif
+#ifdef BENCH_HAVE_ICEORYX
+extern const struct bare_driver peer_iox_block, peer_iox_busy;
+#endif
+
+static const struct bare_driver *const drivers[] = {
+	&d_pipe, &d_fifo, &d_unix_stream, &d_unix_seqpacket, &d_unix_dgram, &d_tcp,
+	&d_mq, &d_sysvmq, &d_signal, &d_file,
+	&bare_ring_futex, &bare_ring_futex_sysv, &bare_ring_busy,
+#ifdef BENCH_HAVE_ZMQ
+	&peer_zmq_ipc, &peer_zmq_tcp,
+#endif
+#ifdef BENCH_HAVE_NNG
+	&peer_nng_ipc, &peer_nng_tcp,
+#endif
+#ifdef BENCH_HAVE_ICEORYX
+	&peer_iox_block, &peer_iox_busy,
+#endif
+};
+
+const char *const bench_peers_absent[] = {
+#ifndef BENCH_HAVE_ZMQ
+	"ZeroMQ: not built (libzmq3-dev was absent at build time)",
+#endif
+#ifndef BENCH_HAVE_NNG
+	"nng: not built (libnng-dev was absent at build time)",
+#endif
+#ifndef BENCH_HAVE_ICEORYX
+	"iceoryx: not built (iceoryx and libiceoryx-binding-c-dev were absent at build time)",
+#endif
+	NULL,
 };
 
 #define NDRIVERS ((int)(sizeof(drivers) / sizeof(drivers[0])))
+
+int
+bench_peer_prepare(const struct bare_driver *d, char *why, size_t whylen)
+{
+#ifdef BENCH_HAVE_ICEORYX
+	if (d == &peer_iox_block || d == &peer_iox_busy)
+		return bench_iceoryx_prepare(why, whylen);
+#endif
+	(void)d;
+	(void)why;
+	(void)whylen;
+	return 0;
+}
+
+void
+bench_peers_fini(void)
+{
+#ifdef BENCH_HAVE_ICEORYX
+	bench_iceoryx_fini();
+#endif
+}
 
 static bool
 same(const char *a, const char *b)
@@ -349,62 +684,73 @@ bare_find(const char *scheme, const char *variant)
 	int i;
 
 	for (i = 0; i < NDRIVERS; i++)
-		if (strcmp(drivers[i].scheme, scheme) == 0 && same(drivers[i].variant, variant))
-			return &drivers[i];
+		if (!(drivers[i]->flags & BARE_PEER) && strcmp(drivers[i]->scheme, scheme) == 0 &&
+		    same(drivers[i]->variant, variant))
+			return drivers[i];
 	return NULL;
 }
 
 int
 bare_index(const struct bare_driver *d)
 {
-	return d == NULL ? -1 : (int)(d - drivers);
+	int i;
+
+	for (i = 0; i < NDRIVERS; i++)
+		if (drivers[i] == d)
+			return i;
+	return -1;
 }
 
 const struct bare_driver *
 bare_at(int i)
 {
-	return i >= 0 && i < NDRIVERS ? &drivers[i] : NULL;
+	return i >= 0 && i < NDRIVERS ? drivers[i] : NULL;
 }
 
 /* ---- transfer ------------------------------------------------------------- */
 
 int
-bare_send(const struct bare_driver *d, int fd, const void *buf, size_t len)
+bare_send(const struct bare_driver *d, void *st, int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	size_t done = 0;
 
+	if (d->send != NULL)
+		return d->send(st, fd, buf, len);
 	do {
-		ssize_t w = d->sock ? send(fd, p + done, len - done, MSG_NOSIGNAL)
-		                    : write(fd, p + done, len - done);
+		ssize_t w = (d->flags & BARE_SOCK) ? send(fd, p + done, len - done, MSG_NOSIGNAL)
+		                                   : write(fd, p + done, len - done);
 		if (w < 0) {
 			if (errno == EINTR && !bench_stop)
 				continue;
 			return -errno;
 		}
 		done += (size_t)w;
-	} while (done < len && d->stream);
+	} while (done < len && (d->flags & BARE_STREAM));
 	return 0;
 }
 
 ssize_t
-bare_recv(const struct bare_driver *d, int fd, void *buf, size_t cap, size_t expect)
+bare_recv(const struct bare_driver *d, void *st, int fd, void *buf, size_t cap, size_t expect)
 {
+	bool stream = (d->flags & BARE_STREAM) != 0, sock = (d->flags & BARE_SOCK) != 0;
 	uint8_t *p = buf;
 	size_t done = 0;
 
-	if (d->stream && expect > cap)
+	if (d->recv != NULL)
+		return d->recv(st, fd, buf, cap, expect);
+	if (stream && expect > cap)
 		return -EMSGSIZE;
 	for (;;) {
-		size_t want = d->stream ? expect - done : cap;
-		ssize_t r = d->sock ? recv(fd, p + done, want, d->stream ? 0 : MSG_TRUNC)
-		                    : read(fd, p + done, want);
+		size_t want = stream ? expect - done : cap;
+		ssize_t r = sock ? recv(fd, p + done, want, stream ? 0 : MSG_TRUNC)
+		                 : read(fd, p + done, want);
 		if (r < 0) {
 			if (errno == EINTR && !bench_stop)
 				continue;
 			return -errno;
 		}
-		if (!d->stream)
+		if (!stream)
 			return (size_t)r > cap ? -EMSGSIZE : r;
 		if (r == 0)
 			return done == 0 ? 0 : -EPROTO; /* the stream ended inside a message */
@@ -415,10 +761,14 @@ bare_recv(const struct bare_driver *d, int fd, void *buf, size_t cap, size_t exp
 }
 
 void
-bare_close(int fds[4])
+bare_close(const struct bare_driver *d, int fds[4], void *st, bool owner)
 {
 	int i, j;
 
+	if (d != NULL && d->close != NULL) {
+		d->close(fds, st, owner);
+		return;
+	}
 	for (i = 0; i < 4; i++) {
 		if (fds[i] < 0)
 			continue;

@@ -33,22 +33,28 @@
 
 static const char usage_text[] =
 	"Measure every built ipcx transport between two processes, each beside\n"
-	"its bare mechanism: the same payload moved with plain system calls\n"
-	"(write/read on a pipe or FIFO, send/recv on sockets) and no ipcx.\n"
+	"its bare mechanism: the same payload moved with plain system calls and\n"
+	"no ipcx (write/read on a pipe or FIFO, send/recv on sockets, mq_send,\n"
+	"msgsnd, a ring in /dev/shm), beside this machine's floors (a cache line\n"
+	"and a futex bounced between the two CPUs, a system call, memcpy) and\n"
+	"the peer libraries built in (ZeroMQ, nng, iceoryx).\n"
 	"\n"
 	"The processes are pinned to two CPUs (sender on the first, receiver on\n"
 	"the second).  For each size, bare and ipcx run back to back several\n"
 	"times, in alternating order; each figure is the median of those\n"
 	"repetitions and each ratio ipcx/bare the median of the per-pair ratios,\n"
-	"shown with its spread [min-max].  Round trips give p50 and p99 latency,\n"
-	"a one-way stream MB/s and messages/s.  Every message is checked (its\n"
-	"sequence number, length and every byte); one mismatch fails the run.\n"
+	"shown with its spread [min-max].  Round trips give p50, p99, p99.9 and\n"
+	"max latency, a one-way stream MB/s and messages/s.  Every message is\n"
+	"checked (its sequence number, length and every byte); one mismatch\n"
+	"fails the run.  The output: a table a row per transport, each figure\n"
+	"also as a multiple of the floor it can at best reach, a verdict per\n"
+	"size and which one to use, then the details and notes.\n"
 	"\n"
 	"Options:\n"
 	"  --quick          fewer and shorter repetitions (make run; well under\n"
 	"                   a minute on two cores)\n"
-	"  --only LIST      only these rows: schemes, or SCHEME?VARIANT\n"
-	"                   (unix?type=dgram), comma-separated\n"
+	"  --only LIST      only these rows: schemes, SCHEME?VARIANT or peers\n"
+	"                   (unix?type=dgram, zmq), comma-separated\n"
 	"  --sizes LIST     message sizes, 16 to 16M, K/M suffixes\n"
 	"                   (default 64,4K,64K,1M)\n"
 	"  --reps N         paired repetitions per size (default 5, --quick 3)\n"
@@ -58,6 +64,10 @@ static const char usage_text[] =
 	"                   measurement instead\n"
 	"  --json FILE      also write every figure as JSON to FILE ('-':\n"
 	"                   standard output, instead of the table)\n"
+	"  --csv FILE       also write every figure as CSV, a line per transport,\n"
+	"                   side and size ('-': standard output, after the table)\n"
+	"  --svg FILE       also draw latency and throughput per transport across\n"
+	"                   sizes (log scales, peers and floors marked) as SVG\n"
 	"  --no-pin         let the scheduler place the processes (no ratios)\n"
 	"  --same-core      pin both processes to the first CPU\n"
 	"  --timeout MS     the timeout of every ipcx call (default -1: block)\n"
@@ -66,7 +76,7 @@ static const char usage_text[] =
 	"  --phase PHASE    rtt, stream or both (default): one measurement only\n"
 	"  --markdown       the tables in Markdown (docs/performance.md)\n"
 	"  --test-corrupt   damage one ipcx message, to see the run fail\n"
-	"  --help           this text\n"
+	"  -h, --help       this help\n"
 	"\n"
 	"Numbers are from this machine and this run: compare rows, not machines.\n"
 	"Exit status: 0 every row passed, 1 a row failed or a message was lost or\n"
@@ -168,13 +178,21 @@ check_only(const char *only)
 			*q = '\0';
 		if (*tok && tok[strlen(tok) - 1] == ':')
 			tok[strlen(tok) - 1] = '\0';
+		const struct bare_driver *d;
+		int i;
 		for (s = ipcx_schemes(); *s != NULL; s++)
 			if (strcmp(*s, tok) == 0)
+				known = true;
+		for (i = 0; (d = bare_at(i)) != NULL; i++)
+			if ((d->flags & BARE_PEER) && strcmp(d->scheme, tok) == 0)
 				known = true;
 		if (!known) {
 			fprintf(stderr, "%s: --only: '%s' is not a built scheme; built:", prog, tok);
 			for (s = ipcx_schemes(); *s != NULL; s++)
 				fprintf(stderr, " %s", *s);
+			for (i = 0; (d = bare_at(i)) != NULL; i++)
+				if ((d->flags & BARE_PEER) && (i == 0 || bare_at(i - 1)->scheme != d->scheme))
+					fprintf(stderr, " %s", d->scheme);
 			fprintf(stderr, "\n");
 			return -1;
 		}
@@ -195,6 +213,8 @@ parse_opts(int argc, char **argv, struct bench_opts *o, bool *help)
 	static const struct option longopts[] = {
 		{ "quick", no_argument, NULL, 'q' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "csv", required_argument, NULL, 'C' },
+		{ "svg", required_argument, NULL, 'G' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "sizes", required_argument, NULL, 's' },
 		{ "reps", required_argument, NULL, 'r' },
@@ -221,13 +241,19 @@ parse_opts(int argc, char **argv, struct bench_opts *o, bool *help)
 	*help = false;
 	optind = 0; /* a fresh scan, also when called twice in one process */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			o->quick = true;
 			break;
 		case 'j':
 			o->json_path = optarg;
+			break;
+		case 'C':
+			o->csv_path = optarg;
+			break;
+		case 'G':
+			o->svg_path = optarg;
 			break;
 		case 'o':
 			if (check_only(optarg) < 0)
@@ -565,6 +591,7 @@ static void
 cell_figures(struct bench_cell *c, bool ratios)
 {
 	double a[BENCH_MAX_REPS], b[BENCH_MAX_REPS], t[BENCH_MAX_REPS], u[BENCH_MAX_REPS];
+	double e[BENCH_MAX_REPS], x9[BENCH_MAX_REPS];
 	int k, i, n = 0, m = 0;
 
 	for (k = 0; k < NLINKS; k++) {
@@ -575,7 +602,15 @@ cell_figures(struct bench_cell *c, bool ratios)
 			b[i] = c->rep[i][k].p99_us;
 			t[i] = c->rep[i][k].mb_s;
 			u[i] = c->rep[i][k].msgs_s;
+			e[i] = c->rep[i][k].p999_us;
+			x9[i] = c->rep[i][k].max_us;
 		}
+		c->med[k].p999_us = median(e, c->nrep);
+		/* The worst round trip of all the repetitions, not a typical one. */
+		c->med[k].max_us = 0;
+		for (i = 0; i < c->nrep; i++)
+			if (x9[i] > c->med[k].max_us)
+				c->med[k].max_us = x9[i];
 		c->med[k].p50_us = median(a, c->nrep);
 		c->noisy[k][0] = spread_noisy(a, c->nrep);
 		c->med[k].p99_us = median(b, c->nrep);
@@ -774,7 +809,7 @@ print_detail(const struct bench_opts *o, const struct bench_row *rows, int nrows
 		       which == 0 ? "round trip" : "one way", head[which][0], head[which][1],
 		       head[which][2], head[which][3], head[which][4]);
 	} else {
-		printf("\n%-21s %-11s %5s  %11s  %11s  %-20s  %11s  %11s\n",
+		printf("\n%-21s %-20s %5s  %11s  %11s  %-20s  %11s  %11s\n",
 		       which == 0 ? "round trip" : "one way", "bare calls", "size", head[which][0],
 		       head[which][1], head[which][2], head[which][3], head[which][4]);
 	}
@@ -800,7 +835,7 @@ print_detail(const struct bench_opts *o, const struct bench_row *rows, int nrows
 			/* fig() may answer a constant instead of filling the buffer. */
 #define PICK(b, st, k) ((st) == CELL_OK ? (b) : fig(c, k, 0, false, false, b, sizeof(b)))
 			printf(o->markdown ? "| %s | %s | %s | %s | %s | %s | %s | %s |\n"
-			                   : "%-21s %-11s %5s  %11s  %11s  %-20s  %11s  %11s\n",
+			                   : "%-21s %-20s %5s  %11s  %11s  %-20s  %11s  %11s\n",
 			       j == 0 || o->markdown ? r->label : "",
 			       j == 0 || o->markdown ? calls(r) : "", s,
 			       PICK(b1, c->state[LINK_BARE], LINK_BARE),
@@ -898,18 +933,32 @@ print_notes(const struct bench_opts *o, const struct bench_row *rows, int nrows,
 			printf("%s%s: no bare driver in bench/bare.c: ipcx figures only\n", lead,
 			       r->label);
 		else
-			printf("%s%s: bare = %s on %s\n", lead, r->label, r->bare->calls,
+			printf("%s%s: %s = %s on %s\n", lead, r->label, r->peer ? "peer" : "bare", r->bare->calls,
 			       r->bare->mechanism);
 		for (j = 0; j < r->ncells; j++) {
 			const struct bench_cell *c = &r->cells[j];
 			size_label(c->size, s, sizeof(s));
-			for (k = 0; k < NLINKS; k++)
-				if ((c->state[k] == CELL_SKIP || c->state[k] == CELL_FAIL) &&
-				    !quiet(c->why[k]))
-					printf("%s%s %s, %s: %s%s\n", lead, r->label, s,
-					       k == LINK_BARE ? "bare" : "ipcx",
-					       c->state[k] == CELL_SKIP ? "skipped: " : "FAILED: ",
-					       c->why[k]);
+			for (k = 0; k < NLINKS; k++) {
+				/* One line for what both sides, or every size, share. */
+				bool both = k == LINK_BARE && c->state[LINK_IPCX] == c->state[k] &&
+				            strcmp(c->why[LINK_IPCX], c->why[k]) == 0;
+				bool all = true;
+				int x;
+				if (k == LINK_IPCX && c->state[LINK_BARE] == c->state[k] &&
+				    strcmp(c->why[LINK_BARE], c->why[k]) == 0)
+					continue;
+				if ((c->state[k] != CELL_SKIP && c->state[k] != CELL_FAIL) ||
+				    quiet(c->why[k]))
+					continue;
+				for (x = 0; x < r->ncells; x++)
+					all &= r->cells[x].state[k] == c->state[k] &&
+					       strcmp(r->cells[x].why[k], c->why[k]) == 0;
+				if (all && j > 0)
+					continue;
+				printf("%s%s %s, %s: %s%s\n", lead, r->label, all ? "every size" : s,
+				       both ? "bare and ipcx" : k == LINK_BARE ? "bare" : r->peer ? r->label : "ipcx",
+				       c->state[k] == CELL_SKIP ? "skipped: " : "FAILED: ", c->why[k]);
+			}
 			if (c->pipe_buf > 0) {
 				if (pb >= 0 && pb != c->pipe_buf)
 					same = false;
@@ -990,9 +1039,27 @@ json_ratio(FILE *f, const char *name, const struct bench_ratio *r)
 		        r->min, r->max, r->n);
 }
 
+/* A number, or null where there is none. */
 static void
-json_link(FILE *f, const struct bench_cell *c, int k)
+json_num(FILE *f, const char *name, double v)
 {
+	fprintf(f, ", \"%s\": ", name);
+	if (v > 0)
+		fprintf(f, "%.6g", v);
+	else
+		fputs("null", f);
+}
+
+static void
+json_link(FILE *f, const struct bench_result *res, const struct bench_row *r, int j, int k)
+{
+	const struct bench_cell *c = &r->cells[j];
+	struct bench_series s = { r, k,
+		                  r->peer ? SERIES_PEER : k == LINK_IPCX ? SERIES_IPCX : SERIES_BARE,
+		                  r->bare != NULL && (r->bare->flags & BARE_BUSY),
+		                  (r->bare != NULL && (r->bare->flags & BARE_SPINS)) ||
+		                          (!r->peer && (r->caps & IPCX_SCHEME_LOAN)),
+		                  "" };
 	int i;
 
 	fprintf(f, "{\"status\": \"%s\"", state_word(c->state[k]));
@@ -1002,18 +1069,28 @@ json_link(FILE *f, const struct bench_cell *c, int k)
 	}
 	if (c->state[k] == CELL_OK) {
 		const struct bench_fig *m = &c->med[k];
-		fprintf(f,
-		        ", \"rtt_p50_us\": %.3f, \"rtt_p99_us\": %.3f, \"mb_per_s\": %.3f, "
-		        "\"msgs_per_s\": %.1f, \"noisy\": %s, \"reps\": [",
-		        m->p50_us, m->p99_us, m->mb_s, m->msgs_s,
-		        c->noisy[k][0] || c->noisy[k][1] ? "true" : "false");
+		json_num(f, "rtt_p50_us", m->p50_us);
+		json_num(f, "rtt_p99_us", m->p99_us);
+		json_num(f, "rtt_p999_us", m->p999_us);
+		json_num(f, "rtt_max_us", m->max_us);
+		json_num(f, "mb_per_s", m->mb_s);
+		json_num(f, "msgs_per_s", m->msgs_s);
+		fprintf(f, ", \"noisy\": %s, \"noisy_latency\": %s, \"noisy_throughput\": %s",
+		        c->noisy[k][0] || c->noisy[k][1] ? "true" : "false",
+		        c->noisy[k][0] ? "true" : "false", c->noisy[k][1] ? "true" : "false");
+		json_num(f, "floor_latency_us", bench_floor_lat_ns(res, &s, c->size) / 1e3);
+		json_num(f, "floor_multiple_latency", bench_mult_lat(res, &s, j));
+		json_num(f, "floor_throughput_mb_per_s", bench_floor_thr_mbs(res, c->size));
+		json_num(f, "floor_multiple_throughput", bench_mult_thr(res, &s, j));
+		fputs(", \"reps\": [", f);
 		for (i = 0; i < c->nrep; i++) {
 			const struct bench_fig *x = &c->rep[i][k];
 			fprintf(f,
-			        "%s{\"rtt_p50_us\": %.3f, \"rtt_p99_us\": %.3f, \"round_trips\": %ld, "
-			        "\"mb_per_s\": %.3f, \"msgs_per_s\": %.1f, \"messages\": %ld}",
-			        i ? ", " : "", x->p50_us, x->p99_us, x->rtt_n, x->mb_s, x->msgs_s,
-			        x->stream_n);
+			        "%s{\"rtt_p50_us\": %.6g, \"rtt_p99_us\": %.6g, \"rtt_p999_us\": %.6g, "
+			        "\"rtt_max_us\": %.6g, \"round_trips\": %ld, "
+			        "\"mb_per_s\": %.6g, \"msgs_per_s\": %.6g, \"messages\": %ld}",
+			        i ? ", " : "", x->p50_us, x->p99_us, x->p999_us, x->max_us, x->rtt_n,
+			        x->mb_s, x->msgs_s, x->stream_n);
 		}
 		fputs("]", f);
 	}
@@ -1021,10 +1098,23 @@ json_link(FILE *f, const struct bench_cell *c, int k)
 }
 
 static void
-json_write(FILE *f, const struct bench_opts *o, const struct bench_env *env,
-           const struct load *ld, const struct bench_row *rows, int nrows, long checked,
-           long errors, int status)
+json_floor(FILE *f, const char *name, const struct bench_floor *fl, double scale, bool last)
 {
+	fprintf(f, "\"%s\": ", name);
+	if (fl->ok)
+		fprintf(f, "{\"value\": %.6g, \"spread\": %.4f, \"noisy\": %s}", fl->value * scale,
+		        fl->spread, fl->spread > NOISY ? "true" : "false");
+	else
+		fputs("null", f);
+	fputs(last ? "" : ", ", f);
+}
+
+static void
+json_write(FILE *f, const struct bench_opts *o, const struct bench_env *env,
+           const struct load *ld, const struct bench_result *res)
+{
+	const struct bench_row *rows = res->rows;
+	static char text[4096];
 	struct utsname u;
 	int i, j;
 
@@ -1052,12 +1142,32 @@ json_write(FILE *f, const struct bench_opts *o, const struct bench_env *env,
 		fprintf(f, "%.4f", ld->share);
 	else
 		fputs("null", f);
+	fprintf(f, ",\n  \"floors\": {");
+	json_floor(f, "cacheline_rtt_us", &res->fl->cacheline_ns, 1e-3, false);
+	json_floor(f, "futex_rtt_us", &res->fl->futex_ns, 1e-3, false);
+	json_floor(f, "syscall_us", &res->fl->syscall_ns, 1e-3, false);
+	json_floor(f, "memcpy_64k_mb_per_s", &res->fl->memcpy64k_mbs, 1, false);
+	json_floor(f, "memcpy_1m_mb_per_s", &res->fl->memcpy1m_mbs, 1, true);
+	fprintf(f, "},\n  \"peers_absent\": [");
+	for (i = 0; bench_peers_absent[i] != NULL; i++) {
+		fputs(i ? ", " : "", f);
+		json_string(f, bench_peers_absent[i]);
+	}
+	fprintf(f, "],\n  \"verdicts\": [");
+	for (j = 0; j < o->nsizes; j++) {
+		bench_verdict(res, j, text, sizeof(text));
+		fputs(j ? ",\n    " : "\n    ", f);
+		json_string(f, text);
+	}
+	bench_summary(res, text, sizeof(text));
+	fprintf(f, "],\n  \"summary\": ");
+	json_string(f, text);
 	fprintf(f, ",\n  \"rows\": [");
-	for (i = 0; i < nrows; i++) {
+	for (i = 0; i < res->nrows; i++) {
 		const struct bench_row *r = &rows[i];
 		fprintf(f, "%s\n    {\"transport\": ", i ? "," : "");
 		json_string(f, r->label);
-		fprintf(f, ", \"scheme\": ");
+		fprintf(f, ", \"kind\": \"%s\", \"scheme\": ", r->peer ? "peer" : "ipcx");
 		json_string(f, r->scheme);
 		fprintf(f, ", \"variant\": ");
 		json_string(f, r->variant);
@@ -1067,7 +1177,7 @@ json_write(FILE *f, const struct bench_opts *o, const struct bench_env *env,
 			json_string(f, r->bare->calls);
 			fprintf(f, ", \"mechanism\": ");
 			json_string(f, r->bare->mechanism);
-			fprintf(f, "}");
+			fprintf(f, ", \"busy\": %s}", (r->bare->flags & BARE_BUSY) ? "true" : "false");
 		} else {
 			fprintf(f, "null");
 		}
@@ -1083,9 +1193,9 @@ json_write(FILE *f, const struct bench_opts *o, const struct bench_env *env,
 			if (c->pipe_buf > 0)
 				fprintf(f, ", \"bare_pipe_buffer\": %ld", c->pipe_buf);
 			fprintf(f, ",\n        \"bare\": ");
-			json_link(f, c, LINK_BARE);
+			json_link(f, res, r, j, LINK_BARE);
 			fprintf(f, ",\n        \"ipcx\": ");
-			json_link(f, c, LINK_IPCX);
+			json_link(f, res, r, j, LINK_IPCX);
 			fprintf(f, ",\n        \"ratio\": {");
 			json_ratio(f, "rtt_p50", &c->r_p50);
 			fprintf(f, ", ");
@@ -1098,17 +1208,76 @@ json_write(FILE *f, const struct bench_opts *o, const struct bench_env *env,
 	}
 	fprintf(f, "\n  ],\n  \"integrity\": {\"checked\": %ld, \"errors\": %ld},\n"
 	           "  \"exit_status\": %d\n}\n",
-	        checked, errors, status);
+	        res->checked, res->errors, res->status);
+}
+
+static void
+json_write_res(FILE *f, const struct bench_result *res, const struct load *ld)
+{
+	json_write(f, res->o, res->env, ld, res);
+}
+
+static void
+csv_write_res(FILE *f, const struct bench_result *res, const struct load *ld)
+{
+	(void)ld;
+	bench_write_csv(res, f);
+}
+
+static void
+svg_write_res(FILE *f, const struct bench_result *res, const struct load *ld)
+{
+	(void)ld;
+	bench_write_svg(res, f);
+}
+
+/* Write one of the files (or standard output), saying why not. */
+static int
+write_out(const char *path, const char *opt, bool to_stdout, const struct bench_result *res,
+          const struct load *ld,
+          void (*fn)(FILE *, const struct bench_result *, const struct load *))
+{
+	FILE *f = to_stdout ? stdout : fopen(path, "w");
+
+	if (f == NULL) {
+		fprintf(stderr, "%s: %s: %s: %s\n", prog, opt, path, strerror(errno));
+		return -1;
+	}
+	fn(f, res, ld);
+	if (f == stdout)
+		return fflush(f) == 0 ? 0 : -1;
+	if (ferror(f) || fclose(f) != 0) {
+		fprintf(stderr, "%s: %s: %s: %s\n", prog, opt, path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- ipcx_bench_main ---------------------------------------------------- */
 
-/* Every built scheme, and each of its variants. */
+/* Is the library's list of variants for this scheme holding v? */
+static bool
+listed_variant(const struct ipcx_scheme_info *info, const char *v)
+{
+	const char *const *x;
+
+	for (x = info->variants; *x != NULL; x++)
+		if (strcmp(*x, v) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every built scheme, and each of its variants; then a row for each bare
+ * driver that stands beside a variant the library does not list (shm
+ * spin=-1 beside the busy ring), and one for each peer library built in.
+ */
 static int
 rows_make(const struct bench_opts *o, struct bench_row *rows)
 {
+	const struct bare_driver *d;
 	const char *const *s;
-	int n = 0;
+	int n = 0, i;
 
 	for (s = ipcx_schemes(); *s != NULL; s++) {
 		struct ipcx_scheme_info info;
@@ -1119,12 +1288,24 @@ rows_make(const struct bench_opts *o, struct bench_row *rows)
 			if (n < MAX_ROWS)
 				bench_row_init(&rows[n], *s, &info, NULL);
 			n += n < MAX_ROWS && only_names(o->only, &rows[n]);
-			continue;
 		}
 		for (v = info.variants; *v != NULL && n < MAX_ROWS; v++) {
 			bench_row_init(&rows[n], *s, &info, *v);
 			n += only_names(o->only, &rows[n]);
 		}
+		for (i = 0; (d = bare_at(i)) != NULL && n < MAX_ROWS; i++) {
+			if ((d->flags & BARE_PEER) || d->variant == NULL ||
+			    strcmp(d->scheme, *s) != 0 || listed_variant(&info, d->variant))
+				continue;
+			bench_row_init(&rows[n], *s, &info, d->variant);
+			n += only_names(o->only, &rows[n]);
+		}
+	}
+	for (i = 0; (d = bare_at(i)) != NULL && n < MAX_ROWS; i++) {
+		if (!(d->flags & BARE_PEER))
+			continue;
+		bench_row_init_peer(&rows[n], d);
+		n += only_names(o->only, &rows[n]);
 	}
 	return n;
 }
@@ -1137,6 +1318,9 @@ ipcx_bench_main(int argc, char **argv)
 	struct bench_row *rows;
 	struct saved saved = { .cpus_saved = false };
 	struct load ld = { .share = -1 };
+	struct bench_floors floors;
+	struct bench_result res;
+	static char summary[4096];
 	char *old_reg = NULL;
 	const char *envreg;
 	long checked = 0, errors = 0;
@@ -1152,7 +1336,8 @@ ipcx_bench_main(int argc, char **argv)
 	noisy_mark = o.markdown ? "\\*" : "*";
 	if (help) {
 		printf("Usage: %s [--quick] [--only LIST] [--sizes LIST] [--reps N] [--time MS]\n"
-		       "       [--count N] [--json FILE] [--no-pin | --same-core] [--timeout MS]\n\n%s",
+		       "       [--count N] [--json FILE] [--csv FILE] [--svg FILE]\n"
+		       "       [--no-pin | --same-core] [--timeout MS]\n\n%s",
 		       prog, usage_text);
 		return 0;
 	}
@@ -1178,11 +1363,18 @@ ipcx_bench_main(int argc, char **argv)
 		print_machine(&o, &env);
 		fflush(stdout);
 	}
+	if (tty)
+		fprintf(stderr, "\r%s: [floors] cache line, futex, system call, memcpy", prog);
+	bench_floors_measure(&floors, &o, &env);
+	if (!json_only) {
+		bench_print_floors(&(struct bench_result){ .o = &o, .fl = &floors });
+		fflush(stdout);
+	}
 	ld.p0 = cpu_pressure_us();
 	ld.t0 = bench_now_ns();
 	for (i = 0; i < n && bench_stop != SIGINT && bench_stop != SIGTERM; i++) {
 		if (tty)
-			fprintf(stderr, "\r%s: [%d/%d] %-24s", prog, i + 1, n, rows[i].label);
+			fprintf(stderr, "\r%s: [%d/%d] %-50s", prog, i + 1, n, rows[i].label);
 		bench_row_run(&rows[i], &o, &env);
 		checked += rows[i].checked;
 		errors += rows[i].errors;
@@ -1190,7 +1382,7 @@ ipcx_bench_main(int argc, char **argv)
 			status = 1;
 	}
 	if (tty)
-		fprintf(stderr, "\r%*s\r", (int)strlen(prog) + 40, "");
+		fprintf(stderr, "\r%*s\r", (int)strlen(prog) + 64, "");
 	if (ld.p0 >= 0 && cpu_pressure_us() >= ld.p0 && bench_now_ns() > ld.t0)
 		ld.share = (double)(cpu_pressure_us() - ld.p0) * 1e3 / (double)(bench_now_ns() - ld.t0);
 	for (i = 0; i < n; i++)
@@ -1198,32 +1390,39 @@ ipcx_bench_main(int argc, char **argv)
 			cell_figures(&rows[i].cells[j], env.pinned);
 	if (errors > 0)
 		status = 1;
+	res = (struct bench_result){ .o = &o, .env = &env, .fl = &floors, .rows = rows,
+		                     .nrows = n, .checked = checked, .errors = errors,
+		                     .pressure = ld.share };
 	if (bench_stop == SIGINT || bench_stop == SIGTERM) {
 		status = 128 + bench_stop;
 		fprintf(stderr, "%s: interrupted; removed %s\n", prog, o.dir);
 	} else {
 		if (!json_only) {
+			bench_print_glance(&res);
+			bench_print_verdicts(&res);
+			bench_summary(&res, summary, sizeof(summary));
+			printf("\nwhich one should I use: %s\n", summary);
 			print_detail(&o, rows, n, 0);
 			print_detail(&o, rows, n, 1);
 			print_matrix(&o, rows, n);
 			print_notes(&o, rows, n, &env, &ld, checked, errors);
 		}
-		if (o.json_path != NULL) {
-			FILE *f = json_only ? stdout : fopen(o.json_path, "w");
-			if (f == NULL) {
-				fprintf(stderr, "%s: --json: %s: %s\n", prog, o.json_path,
-				        strerror(errno));
-				status = 1;
-			} else {
-				json_write(f, &o, &env, &ld, rows, n, checked, errors, status);
-				if (f != stdout && fclose(f) != 0) {
-					fprintf(stderr, "%s: --json: %s: %s\n", prog, o.json_path,
-					        strerror(errno));
-					status = 1;
-				}
-			}
-		}
+		res.status = status;
+		if (o.json_path != NULL &&
+		    write_out(o.json_path, "--json", json_only, &res, &ld, json_write_res) < 0)
+			status = 1;
+		if (o.csv_path != NULL &&
+		    write_out(o.csv_path, "--csv", strcmp(o.csv_path, "-") == 0, &res, &ld,
+		              csv_write_res) < 0)
+			status = 1;
+		if (o.svg_path != NULL &&
+		    write_out(o.svg_path, "--svg", strcmp(o.svg_path, "-") == 0, &res, &ld,
+		              svg_write_res) < 0)
+			status = 1;
+		if (o.svg_path != NULL && strcmp(o.svg_path, "-") != 0 && status == 0 && !json_only)
+			printf("chart: %s\n", o.svg_path);
 	}
+	bench_peers_fini();
 	if (saved.cpus_saved)
 		(void)sched_setaffinity(0, sizeof(saved.cpus), &saved.cpus);
 	signals_restore(&saved);

@@ -19,6 +19,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,6 +42,8 @@ enum bench_pin { PIN_CROSS, PIN_SAME, PIN_NONE };
 struct bench_opts {
 	bool quick;
 	const char *json_path;     /* NULL, "-" (standard output) or a file */
+	const char *csv_path;      /* NULL or a file ("-": standard output) */
+	const char *svg_path;      /* NULL or a file */
 	const char *only;          /* comma-separated schemes, or NULL for all */
 	size_t sizes[BENCH_MAX_SIZES];
 	int nsizes;
@@ -65,6 +68,7 @@ struct bench_opts {
 /* One measurement of one link at one size. */
 struct bench_fig {
 	double p50_us, p99_us;     /* round trip */
+	double p999_us, max_us;
 	long rtt_n;
 	double msgs_s, mb_s;       /* one way */
 	long stream_n;
@@ -108,6 +112,8 @@ struct bench_row {
 	const char *summary;     /* ipcx_scheme_info().summary */
 	const char *sample;      /* ipcx_scheme_info().sample */
 	unsigned caps;           /* ipcx_scheme_info().caps */
+	size_t default_max;      /* ipcx_scheme_info().default_max */
+	bool peer;               /* another library's row: bare is its driver, no ipcx side */
 	const struct bare_driver *bare;
 	enum row_state state;
 	char why[300];
@@ -123,23 +129,72 @@ struct bench_env {
 	char pin_why[200];       /* why not, when not */
 };
 
+/* One floor (floors.c): the median of its batches, and their spread
+ * (max - min) / median. */
+struct bench_floor {
+	double value;
+	double spread;
+	bool ok;
+};
+
+struct bench_floors {
+	bool measured;
+	struct bench_floor cacheline_ns;   /* round trip of one cache line, two CPUs */
+	struct bench_floor futex_ns;       /* futex wake+wait round trip, two processes */
+	struct bench_floor syscall_ns;     /* getppid(2) */
+	struct bench_floor memcpy64k_mbs;  /* single-thread memcpy, MB/s */
+	struct bench_floor memcpy1m_mbs;
+};
+
 /* ---- bare mechanisms (bare.c) -------------------------------------------- */
+
+enum {
+	BARE_STREAM = 1u << 0, /* no boundaries: read until the length */
+	BARE_SOCK = 1u << 1,   /* send(2)/recv(2) */
+	BARE_IDS = 1u << 2,    /* fds[] are System V ids, not descriptors */
+	BARE_BUSY = 1u << 3,   /* never sleeps: spins a CPU while it waits */
+	BARE_PEER = 1u << 4,   /* another library (a peer): a row of its own, no ipcx */
+	BARE_NONE = 1u << 5,   /* the scheme has no bare equivalent: mechanism says why */
+	BARE_SPINS = 1u << 6,  /* spins before it sleeps: its floor is the cache line */
+	BARE_FORK = 1u << 7,   /* measured from a child process of the run (bench_row.c) */
+};
+
+/* What open is given, and what it answers beside the descriptors. */
+struct bare_open {
+	const char *dir;       /* the group's private directory */
+	size_t max;            /* the largest message of the group */
+	char addr[256];        /* out: what the peer needs beyond its descriptors */
+	char why[300];         /* out: why not, when open fails */
+};
 
 /*
  * A bare driver opens the mechanism with plain system calls, in the parent,
  * before the peer starts: fds[0..1] the parent's receive and send ends,
- * fds[2..3] the peer's (equal where one descriptor goes both ways).  The
- * transfer is a plain blocking write/read (send/recv on sockets): a stream
- * moves the payload alone, and the receiver reads exactly its length.
+ * fds[2..3] the peer's (equal where one descriptor goes both ways), and
+ * *st whatever else the parent's end needs (a mapping, a buffer).  The
+ * peer inherits fds[2..3] and, when the driver has attach, builds its own
+ * state from them and from o->addr.  Without send/recv the transfer is a
+ * plain blocking write/read (send/recv on sockets): a stream moves the
+ * payload alone, and the receiver reads exactly its length.
+ * open returns 0, -EMSGSIZE when this system cannot carry o->max on the
+ * mechanism (the cells are skipped, o->why says why and how to raise the
+ * limit), or another -errno (o->why may say more).
  */
 struct bare_driver {
-	const char *scheme;
+	const char *scheme;    /* the ipcx row it stands beside; a peer's own name */
 	const char *variant;   /* the ipcx variant it stands beside, or NULL */
+	const char *label;     /* a peer's row label ("zmq ipc"), NULL otherwise */
 	const char *calls;     /* "write/read" */
 	const char *mechanism; /* "pipe(2)" */
-	bool stream;           /* no boundaries: read until the length */
-	bool sock;             /* send(2)/recv(2) */
-	int (*open)(const char *dir, int fds[4]);
+	unsigned flags;        /* BARE_* */
+	int (*open)(struct bare_open *o, int fds[4], void **st);
+	int (*attach)(int rfd, int wfd, const char *addr, size_t max, void **st, char *why,
+	              size_t whylen);
+	int (*send)(void *st, int fd, const void *buf, size_t len);
+	ssize_t (*recv)(void *st, int fd, void *buf, size_t cap, size_t expect);
+	/* Release this process's end; owner: the parent, which removes the
+	 * objects.  Optional: close(2) on the descriptors. */
+	void (*close)(int fds[4], void *st, bool owner);
 	/* Optional: make the bare mechanism's geometry match ipcx's (a pipe's
 	 * buffer, a socket's), so that neither side gains from a larger one.
 	 * Called in the parent once ipcx opened its side, before the peer
@@ -152,11 +207,21 @@ struct bare_driver {
 const struct bare_driver *bare_find(const char *scheme, const char *variant);
 int bare_index(const struct bare_driver *d);
 const struct bare_driver *bare_at(int i);
-int bare_send(const struct bare_driver *d, int fd, const void *buf, size_t len);
+/* The peers this build has, and those it was built without (NULL-ended
+ * lines: "iceoryx: not built (no libiceoryx-binding-c-dev)"). */
+extern const char *const bench_peers_absent[];
+/* The end of a run: stop what the peers started (iceoryx's RouDi). */
+void bench_peers_fini(void);
+/* Before a peer row runs, in the run's own process: start what it needs
+ * (RouDi).  0, or -errno with why said. */
+int bench_peer_prepare(const struct bare_driver *d, char *why, size_t whylen);
+void bench_iceoryx_fini(void); /* peer_iceoryx.c, when built */
+int bench_iceoryx_prepare(char *why, size_t whylen);
+int bare_send(const struct bare_driver *d, void *st, int fd, const void *buf, size_t len);
 /* The message length, 0 at end of stream, or -errno. */
-ssize_t bare_recv(const struct bare_driver *d, int fd, void *buf, size_t cap,
+ssize_t bare_recv(const struct bare_driver *d, void *st, int fd, void *buf, size_t cap,
                   size_t expect);
-void bare_close(int fds[4]);
+void bare_close(const struct bare_driver *d, int fds[4], void *st, bool owner);
 
 /* ---- messages and links (bench_link.c) ----------------------------------- */
 
@@ -186,6 +251,7 @@ struct bench_link {
 	ipcx_chan *tx, *rx;              /* ipcx (may be the same) */
 	int timeout_ms;
 	const struct bare_driver *bare;  /* bare */
+	void *bst;                       /* the bare driver's state */
 	int rfd, wfd;
 	char what[200];                  /* the last failure */
 };
@@ -238,11 +304,61 @@ int64_t bench_now_ns(void);
 void bench_text(char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+void bench_floors_measure(struct bench_floors *fl, const struct bench_opts *o,
+                          const struct bench_env *env);
+
+/* ---- the output (bench_out.c) -------------------------------------------- */
+
+/* Everything a run produced, for the renderers. */
+struct bench_result {
+	const struct bench_opts *o;
+	const struct bench_env *env;
+	const struct bench_floors *fl;
+	const struct bench_row *rows;
+	int nrows;
+	long checked, errors;
+	int status;
+	double pressure;           /* share of the run other work waited for a CPU; < 0: unknown */
+};
+
+enum series_kind { SERIES_IPCX, SERIES_BARE, SERIES_PEER };
+
+/* One line of the glance tables and the chart: a row's ipcx side, its
+ * bare side, or a peer. */
+struct bench_series {
+	const struct bench_row *r;
+	int k;                     /* LINK_IPCX or LINK_BARE */
+	enum series_kind kind;
+	bool busy;                 /* never sleeps while it waits */
+	bool spins;                /* waits in user space first: its floor is the cache line */
+	char name[64];
+};
+
+#define BENCH_MAX_SERIES 160
+int bench_series(const struct bench_result *res, struct bench_series *out, bool with_bare);
+/* The floor a figure can at best reach and the figure as its multiple
+ * (latency: p50 / floor; throughput: memcpy MB/s / MB/s); 0: none. */
+double bench_floor_lat_ns(const struct bench_result *res, const struct bench_series *s,
+                          size_t size);
+double bench_floor_thr_mbs(const struct bench_result *res, size_t size);
+double bench_mult_lat(const struct bench_result *res, const struct bench_series *s, int cell);
+double bench_mult_thr(const struct bench_result *res, const struct bench_series *s, int cell);
+void bench_verdict(const struct bench_result *res, int cell, char *out, size_t len);
+void bench_summary(const struct bench_result *res, char *out, size_t len);
+void bench_print_floors(const struct bench_result *res);
+void bench_print_glance(const struct bench_result *res);
+void bench_print_verdicts(const struct bench_result *res);
+void bench_write_csv(const struct bench_result *res, FILE *f);
+void bench_write_svg(const struct bench_result *res, FILE *f);
+void bench_size_label(size_t n, char *out, size_t outlen);
+
 /* ---- rows and the peer -------------------------------------------------- */
 
 /* Fill r->label, scheme, variant, caps, bare for variant v of scheme. */
 void bench_row_init(struct bench_row *r, const char *scheme,
                     const struct ipcx_scheme_info *info, const char *variant);
+/* A row for peer library d (its driver's label). */
+void bench_row_init_peer(struct bench_row *r, const struct bare_driver *d);
 /* Measure row r at every size; never exits.  Clears env->pinned (and
  * says why) when the peer could not pin itself. */
 void bench_row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env);

@@ -153,10 +153,9 @@ bench_link_send(struct bench_link *l, const void *buf, size_t len)
 			snprintf(l->what, sizeof(l->what), "ipcx_send: %s%s%s", err_word(rc),
 			         *ipcx_errmsg(l->tx) ? ": " : "", ipcx_errmsg(l->tx));
 	} else {
-		rc = bare_send(l->bare, l->wfd, buf, len);
+		rc = bare_send(l->bare, l->bst, l->wfd, buf, len);
 		if (rc < 0)
-			snprintf(l->what, sizeof(l->what), "%s: %s",
-			         l->bare->sock ? "send" : "write", err_word(rc));
+			snprintf(l->what, sizeof(l->what), "%s: %s", l->bare->calls, err_word(rc));
 	}
 	return rc;
 }
@@ -172,12 +171,11 @@ bench_link_recv(struct bench_link *l, void *buf, size_t cap, size_t expect)
 			snprintf(l->what, sizeof(l->what), "ipcx_recv: %s%s%s", err_word((int)r),
 			         *ipcx_errmsg(l->rx) ? ": " : "", ipcx_errmsg(l->rx));
 	} else {
-		r = bare_recv(l->bare, l->rfd, buf, cap, expect);
+		r = bare_recv(l->bare, l->bst, l->rfd, buf, cap, expect);
 		if (r == 0 && expect > 0)
 			r = IPCX_EOF;
 		if (r < 0)
-			snprintf(l->what, sizeof(l->what), "%s: %s",
-			         l->bare->sock ? "recv" : "read",
+			snprintf(l->what, sizeof(l->what), "%s: %s", l->bare->calls,
 			         r == IPCX_EOF ? "end of stream" : err_word((int)r));
 	}
 	return r;

@@ -177,6 +177,22 @@ bench_peer_main(int argc, char **argv)
 			fail_report(&p, "bad bare driver index");
 			goto out;
 		}
+		if (p.link[LINK_BARE].bare->attach != NULL) {
+			char why[160] = "";
+			const char *addr = getenv("IPCX_BENCH_ADDR");
+			err = p.link[LINK_BARE].bare->attach((int)v[4], (int)v[5],
+			                                     addr != NULL ? addr : "", p.cap,
+			                                     &p.link[LINK_BARE].bst, why, sizeof(why));
+			if (err < 0) {
+				bench_text(m.text, sizeof(m.text), "%s: %s%s%s",
+				           p.link[LINK_BARE].bare->calls, strerror(-err),
+				           why[0] ? ": " : "", why);
+				m.op = CTL_FAILED;
+				(void)ctl_send(p.ctl, &m);
+				goto out;
+			}
+			err = 0;
+		}
 	}
 	if (argc >= 2) {
 		rx_uri = argv[1];
@@ -223,6 +239,12 @@ bench_peer_main(int argc, char **argv)
 			break;
 	}
 out:
+	if (p.have[LINK_BARE]) {
+		int fds[4] = { p.link[LINK_BARE].rfd, p.link[LINK_BARE].wfd, -1, -1 };
+		if (fds[1] == fds[0])
+			fds[1] = -1;
+		bare_close(p.link[LINK_BARE].bare, fds, p.link[LINK_BARE].bst, false);
+	}
 	ipcx_close(p.rx);
 	if (p.tx != p.rx)
 		ipcx_close(p.tx);

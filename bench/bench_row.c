@@ -70,6 +70,8 @@ struct group {
 	char join[2][BENCH_URI_LEN];  /* what the peer joins */
 	ipcx_chan *made[2], *conn;
 	int bfd[4];
+	void *bst;                    /* the bare driver's state, this side */
+	char baddr[256];              /* what the peer needs beyond bfd[2..3] */
 	int ctl[2];
 	pid_t pid;
 	struct bench_link link[NLINKS];
@@ -81,6 +83,19 @@ struct group {
 };
 
 static int group_seq;
+
+/* The largest size this group carries. */
+static size_t
+group_max(const struct group *g)
+{
+	size_t m = 0;
+	int i;
+
+	for (i = g->first; i < g->end; i++)
+		if (g->r->cells[i].size > m)
+			m = g->r->cells[i].size;
+	return m;
+}
 static bool corrupt_done;
 
 static size_t
@@ -109,15 +124,27 @@ bench_row_init(struct bench_row *r, const char *scheme, const struct ipcx_scheme
 	r->summary = info->summary;
 	r->sample = info->sample;
 	r->caps = info->caps;
+	r->default_max = info->default_max;
 	r->bare = bare_find(scheme, variant);
-	/* "type=seqpacket" reads "unix seqpacket"; a query of several keys
-	 * is shown as it is. */
+	/* "type=seqpacket" reads "unix seqpacket"; any other query is shown
+	 * as it is ("shm spin=-1"). */
 	if (variant == NULL)
 		snprintf(r->label, sizeof(r->label), "%s", scheme);
-	else if (eq != NULL && strchr(variant, '&') == NULL)
+	else if (eq != NULL && strchr(variant, '&') == NULL && strncmp(variant, "type=", 5) == 0)
 		snprintf(r->label, sizeof(r->label), "%s %s", scheme, eq + 1);
 	else
 		snprintf(r->label, sizeof(r->label), "%s %s", scheme, variant);
+}
+
+void
+bench_row_init_peer(struct bench_row *r, const struct bare_driver *d)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->scheme, sizeof(r->scheme), "%s", d->scheme);
+	snprintf(r->label, sizeof(r->label), "%s", d->label != NULL ? d->label : d->scheme);
+	r->summary = d->mechanism;
+	r->peer = true;
+	r->bare = d;
 }
 
 static enum plan_mode
@@ -339,8 +366,12 @@ peer_start(struct group *g, char *why, size_t whylen)
 	 * FD_CLOEXEC, and the parent closes them once the peer runs. */
 	(void)fcntl(g->ctl[1], F_SETFD, 0);
 	for (i = 2; i < 4; i++)
-		if (g->bfd[i] >= 0)
+		if (g->bfd[i] >= 0 && g->use[LINK_BARE] && !(g->r->bare->flags & BARE_IDS))
 			(void)fcntl(g->bfd[i], F_SETFD, 0);
+	if (g->baddr[0])
+		setenv("IPCX_BENCH_ADDR", g->baddr, 1);
+	else
+		unsetenv("IPCX_BENCH_ADDR");
 	fflush(NULL);
 	if (g->use[LINK_IPCX] && g->mode == MODE_SPAWN) {
 		rc = ipcx_spawn(argv, g->uri[0], &g->conn, &g->pid);
@@ -376,7 +407,7 @@ enum phase_result { PHASE_OK, PHASE_SKIP, PHASE_FAIL };
 struct phase {
 	long n;          /* messages moved */
 	int64_t ns;      /* the span measured */
-	double p50_us, p99_us;
+	double p50_us, p99_us, p999_us, max_us;
 	uint64_t errors; /* integrity, both processes */
 	char why[200];
 };
@@ -494,6 +525,8 @@ phase_echo(struct group *g, int which, size_t size, long count, int64_t cap_ns,
 	qsort(g->ns, (size_t)i, sizeof(*g->ns), cmp_i64);
 	ph->p50_us = (double)g->ns[i / 2] / 1e3;
 	ph->p99_us = (double)g->ns[(i * 99 + 99) / 100 - 1] / 1e3;
+	ph->p999_us = (double)g->ns[(i * 999 + 999) / 1000 - 1] / 1e3;
+	ph->max_us = (double)g->ns[i - 1] / 1e3;
 	return PHASE_OK;
 }
 
@@ -592,6 +625,8 @@ phase_both(struct group *g, int which, size_t size, long rtt_count, long stream_
 			return pr;
 		f->p50_us = ph->p50_us;
 		f->p99_us = ph->p99_us;
+		f->p999_us = ph->p999_us;
+		f->max_us = ph->max_us;
 		f->rtt_n = ph->n;
 	}
 	if (g->o->phase_stream) {
@@ -713,7 +748,8 @@ group_close(struct group *g, bool kill_peer)
 	ipcx_close(g->made[0]);
 	ipcx_close(g->made[1]);
 	g->conn = g->made[0] = g->made[1] = NULL;
-	bare_close(g->bfd);
+	bare_close(g->r->bare, g->bfd, g->bst, true);
+	g->bst = NULL;
 	for (k = 0; k < 2; k++)
 		if (g->ctl[k] >= 0)
 			close(g->ctl[k]);
@@ -853,14 +889,24 @@ group_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env
 		return GROUP_FATAL;
 	}
 	if (g.use[LINK_BARE]) {
-		rc = r->bare->open(g.dir, g.bfd);
+		struct bare_open bo = { .dir = g.dir, .max = group_max(&g) };
+		rc = r->bare->open(&bo, g.bfd, &g.bst);
 		if (rc < 0) {
-			say(why, sizeof(why), r->bare->mechanism, rc, NULL);
-			mark_rest(&g, LINK_BARE, CELL_FAIL, why);
+			/* A size this system's limits refuse is skipped, saying
+			 * which limit; anything else is a failure. */
+			if (rc == -EMSGSIZE)
+				snprintf(why, sizeof(why), "%s", bo.why);
+			else
+				say(why, sizeof(why), r->bare->mechanism, rc, bo.why);
+			mark_rest(&g, LINK_BARE, rc == -EMSGSIZE ? CELL_SKIP : CELL_FAIL, why);
 			g.use[LINK_BARE] = false;
+			g.bfd[0] = g.bfd[1] = g.bfd[2] = g.bfd[3] = -1;
+			g.bst = NULL;
 		} else {
+			snprintf(g.baddr, sizeof(g.baddr), "%s", bo.addr);
 			g.link[LINK_BARE] = (struct bench_link){ .kind = LINK_BARE, .bare = r->bare,
-				                                 .rfd = g.bfd[0], .wfd = g.bfd[1] };
+				                                 .bst = g.bst, .rfd = g.bfd[0],
+				                                 .wfd = g.bfd[1] };
 		}
 	}
 	if (g.use[LINK_IPCX] && ipcx_open(&g, why, sizeof(why)) < 0) {
@@ -890,10 +936,13 @@ group_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env
 	}
 	close(g.ctl[1]);
 	g.ctl[1] = -1;
-	if (g.bfd[2] != g.bfd[0] && g.bfd[2] >= 0)
-		close(g.bfd[2]);
-	if (g.bfd[3] != g.bfd[1] && g.bfd[3] >= 0 && g.bfd[3] != g.bfd[2])
-		close(g.bfd[3]);
+	if (r->bare == NULL || !(r->bare->flags & BARE_IDS)) {
+		if (g.bfd[2] != g.bfd[0] && g.bfd[2] != g.bfd[1] && g.bfd[2] >= 0)
+			close(g.bfd[2]);
+		if (g.bfd[3] != g.bfd[1] && g.bfd[3] != g.bfd[0] && g.bfd[3] >= 0 &&
+		    g.bfd[3] != g.bfd[2])
+			close(g.bfd[3]);
+	}
 	g.bfd[2] = g.bfd[3] = -1;
 
 	rc = ctl_recv(g.ctl[0], &m, SETUP_TIMEOUT_MS);
@@ -947,8 +996,99 @@ out:
 
 /* ---- the row ---------------------------------------------------------------- */
 
+static void row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env);
+static int fork_seq;
+
+/*
+ * A row measured from a child of the run (BARE_FORK: a library whose
+ * processes stay registered with a daemon until they exit): the child
+ * measures the row as the run would and hands the row back whole; it is a
+ * fork, so every pointer in it means the same in the parent.
+ */
+static void
+row_run_forked(struct bench_row *r, const struct bench_opts *o, struct bench_env *env)
+{
+	struct {
+		struct bench_row row;
+		struct bench_env env;
+	} *back = malloc(sizeof(*back));
+	size_t got = 0;
+	int p[2], st;
+	pid_t pid;
+
+	if (back == NULL || pipe2(p, O_CLOEXEC) < 0) {
+		free(back);
+		r->state = ROW_FAILED;
+		snprintf(r->why, sizeof(r->why), "cannot start the measuring process");
+		return;
+	}
+	fflush(NULL);
+	fork_seq++;
+	pid = fork();
+	if (pid == 0) {
+		/* Names the parent's later rows cannot take. */
+		group_seq = fork_seq * 100000;
+		close(p[0]);
+		row_run(r, o, env);
+		back->row = *r;
+		back->env = *env;
+		for (got = 0; got < sizeof(*back);) {
+			ssize_t w = write(p[1], (char *)back + got, sizeof(*back) - got);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			got += (size_t)w;
+		}
+		/* exit, not _exit: the library's own exit handlers leave its
+		 * daemon; stdio was flushed before the fork. */
+		exit(0);
+	}
+	close(p[1]);
+	while (pid > 0 && got < sizeof(*back)) {
+		ssize_t n = read(p[0], (char *)back + got, sizeof(*back) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(p[0]);
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (got == sizeof(*back)) {
+		*r = back->row;
+		if (!back->env.pinned && env->pinned) {
+			env->pinned = false;
+			snprintf(env->pin_why, sizeof(env->pin_why), "%s", back->env.pin_why);
+		}
+	} else {
+		r->state = ROW_FAILED;
+		snprintf(r->why, sizeof(r->why), "the process measuring this row %s",
+		         pid < 0 ? "could not start" : "died before it reported");
+	}
+	free(back);
+}
+
 void
 bench_row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env)
+{
+	char why[300] = "";
+
+	if (r->peer && bench_peer_prepare(r->bare, why, sizeof(why)) < 0) {
+		r->ncells = 0;
+		r->state = ROW_UNAVAILABLE;
+		snprintf(r->why, sizeof(r->why), "%s", why);
+		return;
+	}
+	if (r->bare != NULL && (r->bare->flags & BARE_FORK))
+		row_run_forked(r, o, env);
+	else
+		row_run(r, o, env);
+}
+
+static void
+row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env)
 {
 	size_t defmax = 0;
 	int i, k, rc, at;
@@ -956,8 +1096,30 @@ bench_row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env 
 	r->ncells = o->nsizes;
 	for (i = 0; i < o->nsizes; i++) {
 		r->cells[i].size = o->sizes[i];
-		if (r->bare == NULL)
-			mark(&r->cells[i], LINK_BARE, CELL_SKIP, "no bare driver for this scheme");
+		if (r->bare == NULL || r->bare->open == NULL)
+			mark(&r->cells[i], LINK_BARE, CELL_SKIP,
+			     r->bare != NULL && (r->bare->flags & BARE_NONE)
+			             ? "no bare equivalent"
+			             : "no bare driver for this scheme");
+		if (r->peer)
+			mark(&r->cells[i], LINK_IPCX, CELL_SKIP, "not asked for: a peer row");
+	}
+	if (r->peer) {
+		/* Another library: one group over every size, no ipcx side. */
+		if (group_run(r, o, env, 0, o->nsizes, 0, &at) == GROUP_FATAL)
+			r->state = ROW_FAILED;
+		goto states;
+	}
+	if (r->default_max > 0 && r->default_max < BENCH_MIN_SIZE) {
+		/* Every measured message carries an 8-byte stamp. */
+		char why[200];
+		bench_text(why, sizeof(why),
+		           "%s: %zu-byte messages only; every size measured here is larger",
+		           r->scheme, r->default_max);
+		for (i = 0; i < o->nsizes; i++)
+			for (k = 0; k < NLINKS; k++)
+				mark(&r->cells[i], k, CELL_SKIP, why);
+		return;
 	}
 	if (plan_mode(r) == MODE_NONE) {
 		r->state = ROW_UNAVAILABLE;
@@ -988,6 +1150,7 @@ bench_row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env 
 		}
 		i = gr == GROUP_DONE ? end : at;
 	}
+states:
 	for (i = 0; i < r->ncells; i++)
 		for (k = 0; k < NLINKS; k++)
 			if (r->cells[i].state[k] == CELL_FAIL)

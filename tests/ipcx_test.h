@@ -161,6 +161,9 @@ bool ipcx_test_check(const void *buf, size_t n, uint32_t seed);
 /* Number of entries in the test's registry directory. */
 int ipcx_test_registry_count(void);
 
+/* Descriptors this process has open, to see that something leaves none. */
+int ipcx_test_fd_count(void);
+
 /* Hang guard for the helpers below (ms): never a bound on speed. */
 #define IPCX_TEST_TMO 30000
 
@@ -301,6 +304,21 @@ ipcx_test_check(const void *buf, size_t n, uint32_t seed)
 			return false;
 	}
 	return true;
+}
+
+int
+ipcx_test_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		IPCX_TEST_FAILF("opendir /proc/self/fd: %s", strerror(errno));
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the directory's own descriptor */
 }
 
 int

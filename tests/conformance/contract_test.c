@@ -1188,20 +1188,6 @@ scratch_count(void)
 	return n;
 }
 
-static int
-open_fd_count(void)
-{
-	char path[64];
-	int n = 0, fd;
-
-	for (fd = 0; fd < 4096; fd++) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (access(path, F_OK) == 0)
-			n++;
-	}
-	return n;
-}
-
 /*
  * A channel keeps no descriptor after it is closed, whatever it went
  * through: messages, a poll descriptor, a wake-up, a deadline, a borrow
@@ -1213,7 +1199,7 @@ descriptors(void)
 	uint8_t buf[64];
 	const void *p;
 	size_t n;
-	int before = open_fd_count(), k, rc;
+	int before = ipcx_test_fd_count(), k, rc;
 
 	for (k = 0; k < 3; k++) {
 		rig_start(1, 0);
@@ -1231,7 +1217,7 @@ descriptors(void)
 		IPCX_FAIL(ipcx_recv(G.ch[0], buf, sizeof(buf), 20), -ETIMEDOUT);
 		rig_stop();
 	}
-	rc = open_fd_count();
+	rc = ipcx_test_fd_count();
 	if (rc != before)
 		IPCX_TEST_FAILF("%d descriptors before three channels, %d after they closed", before,
 		                rc);

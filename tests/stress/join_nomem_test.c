@@ -80,21 +80,6 @@ free(void *p)
 }
 #endif
 
-static int
-open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ASSERT_TRUE(d != NULL);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own */
-}
-
 static void
 same_pipe(int fd, const struct stat *want)
 {
@@ -129,7 +114,7 @@ join_fails_at_each_allocation(const char *what, bool two)
 			snprintf(uri, sizeof(uri), "pipe:%d,%d", p[0], q[1]);
 		else
 			snprintf(uri, sizeof(uri), "pipe:%d", p[0]);
-		before = open_fds();
+		before = ipcx_test_fd_count();
 		atomic_store(&allocs, 0);
 		atomic_store(&fail_at, at);
 		rc = ipcx_join(&ch, uri, 0);
@@ -138,7 +123,7 @@ join_fails_at_each_allocation(const char *what, bool two)
 			same_pipe(p[0], &sp);
 			if (two)
 				same_pipe(q[1], &sq);
-			ASSERT_EQ(open_fds(), before);
+			ASSERT_EQ(ipcx_test_fd_count(), before);
 			ASSERT_TRUE(ch == NULL);
 			close(p[0]);
 			close(q[1]);

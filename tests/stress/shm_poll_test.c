@@ -298,20 +298,6 @@ stalled_head(void)
 	ipcx_close(rx);
 }
 
-static int
-open_fd_count(void)
-{
-	char path[64];
-	int n = 0, fd;
-
-	for (fd = 0; fd < 4096; fd++) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (access(path, F_OK) == 0)
-			n++;
-	}
-	return n;
-}
-
 /*
  * A handle closed while it holds a borrowed message gives the message back
  * and rings the doorbell of the poller waiting for it - and keeps no
@@ -341,7 +327,7 @@ close_while_borrowing(void)
 		/* After the first round: the owner has rung once, and keeps the
 		 * socket it rings with for as long as it is open. */
 		if (round == 1)
-			before = open_fd_count();
+			before = ipcx_test_fd_count();
 		IPCX_PASS(ipcx_join(&lender, uri, 0));
 		IPCX_PASS(ipcx_send(owner, "back", 4, LONG_MS));
 		IPCX_FAIL(ipcx_recv_borrow(lender, &p, &n, LONG_MS), 4);
@@ -353,7 +339,7 @@ close_while_borrowing(void)
 		IPCX_FAIL(ipcx_recv(poller, buf, sizeof(buf), 0), 4);
 		ASSERT_MEMEQ(buf, "back", 4);
 	}
-	ASSERT_EQ(open_fd_count(), before);
+	ASSERT_EQ(ipcx_test_fd_count(), before);
 	close(ep);
 	ipcx_close(poller);
 	ipcx_close(owner);

@@ -26,21 +26,6 @@ assert_uri_reason(const char *call, const char *uri)
 		                "\"invalid URI: <reason>\"", call, uri, why ? why : "(null)");
 }
 
-/* Open descriptors of this process, to see that a check opens none. */
-static int
-open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ASSERT_TRUE(d != NULL);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* Entries of the scratch directory, the registry directory included if it
  * holds anything. */
 static int
@@ -197,7 +182,7 @@ test_malformed(void)
 	for (t = malformed; *t != NULL; t++) {
 		const char *uri = expand(*t);
 		ipcx_chan *ch = (ipcx_chan *)0x1;
-		int rc, fds = open_fds();
+		int rc, fds = ipcx_test_fd_count();
 
 		/* The check agrees with create and join, and touches nothing. */
 		rc = ipcx_uri_check(uri);
@@ -205,7 +190,7 @@ test_malformed(void)
 			IPCX_TEST_FAILF("ipcx_uri_check(\"%s\") -> %s, expected EINVAL", uri,
 			                ipcx_errname(rc));
 		assert_uri_reason("ipcx_uri_check", uri);
-		ASSERT_EQ(open_fds(), fds);
+		ASSERT_EQ(ipcx_test_fd_count(), fds);
 		if (scratch_entries() != 0)
 			IPCX_TEST_FAILF("ipcx_uri_check(\"%s\") left something in %s", uri,
 			                ipcx_test_dir);
@@ -351,7 +336,7 @@ test_check_valid(void)
 		"pipe:", "pipe:?max=1K&framing=raw", "unix:", "unix:?type=dgram", NULL,
 	};
 	const char *const *t;
-	int fds = open_fds();
+	int fds = ipcx_test_fd_count();
 
 	for (t = valid; *t != NULL; t++) {
 		const char *uri = expand(*t);
@@ -364,7 +349,7 @@ test_check_valid(void)
 	for (t = pair_only; *t != NULL; t++)
 		IPCX_PASS(ipcx_uri_check(*t));
 	/* Nothing was created, opened or registered. */
-	ASSERT_EQ(open_fds(), fds);
+	ASSERT_EQ(ipcx_test_fd_count(), fds);
 	ASSERT_EQ(scratch_entries(), 0);
 
 	for (t = valid; *t != NULL; t++) {
