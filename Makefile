@@ -54,6 +54,10 @@ stress: build
 # suite's (4 million messages, 5000 rounds of random kills).
 	IPCX_STRESS_MSGS=4000000 IPCX_TEST_TIMEOUT=3600 $(BUILD_DIR)/tests/stress/shm_stress_test
 	IPCX_CRASH_ROUNDS=5000 IPCX_TEST_TIMEOUT=3600 $(BUILD_DIR)/tests/crash/shm_crash_test
+# A million checked messages through each relay of the relay test (the
+# suite's run moves 10^5).
+	IPCX_RELAY_MSGS=1000000 IPCX_TEST_RELAY_MSGS=$(BUILD_DIR)/tests/cli/ipcx_test_relay_msgs \
+	  bash tests/cli/ipcx_relay_test.sh $(BUILD_DIR)/tools/ipcx/ipcx
 
 # libFuzzer targets, each run for a bounded time.
 fuzz:

@@ -5,75 +5,112 @@
  *
  * Each side is opened as the verb that would use it: A as `recv` does (a
  * scheme that listens is served: the relay creates it and takes one client
- * at a time; anything else is joined), B as `send` does (a socket is
- * connected to, anything else joined).  One message is in flight at a time:
- * it is received from one side, sent whole to the other, and only then is
- * the next one taken, so a relay killed at any moment loses at most that
- * one message - none where the source lends messages (IPCX_SCHEME_LOAN),
- * since a borrowed message is released only once it has been sent on, and
- * a borrower that dies has it delivered again.
+ * at a time, and the next when one leaves; anything else is joined), B as
+ * `send` does (a socket is connected to, anything else joined).  When A is
+ * served and B is a connection, each client of A gets a connection of its
+ * own to B, so replies go back to the client that asked.
  *
- * --reconnect: a connected side that goes away is joined again with
- * back-off and the message in flight is sent to it; a served side whose
- * client leaves accepts the next.  Without it, the relay ends: status 0
- * when the source ended (its client hung up, a pipe's writer closed),
- * status 1 when the destination went away.
+ * A message moves in two steps, take and put, and the next is taken only
+ * once the last is put, so one message per direction is ever held: a slow B
+ * slows the reading of A, and a relay killed at any moment loses at most
+ * the message it held.  Where the source lends its messages (shm:, sysvshm:,
+ * file:) it loses none: a borrowed message is released only once B has the
+ * whole of it, and a borrower that dies (or closes) gives it back, so the
+ * next relay sends it again (B may then see it twice: delivered at least
+ * once, which is what DESIGN allows a borrower that died).
+ *
+ * One way, the relay blocks in the library's calls (a signal wakes them).
+ * Two ways, each direction is driven without blocking: a receive with
+ * timeout 0, a send with timeout 0 (a frame it starts is owned by the
+ * channel and finished by ipcx_flush), and a poll of both sources; a put
+ * that could not start is retried after a short back-off, since a framed
+ * stream's descriptor says nothing of room to write.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-#define RELAY_BATCH 64
-#define RELAY_MAX_STEP_MS 1000 /* back-off between reconnects */
+#define RELAY_BATCH      64   /* messages one direction moves before the other's turn */
+#define RELAY_LINGER_MS  2000 /* to finish a started frame, or a held message at -t */
+#define RELAY_RETRY_MAX_MS 8  /* two-way: back-off cap for a put that could not start */
 
 static const char relay_help[] =
 	"Usage: ipcx relay URI_A URI_B [--reconnect] [-n COUNT] [-t MS] [-q] [-v]\n"
 	"\n"
 	"Pump messages from A to B - and from B back to A when both are two-way\n"
-	"(unix:, tcp:, pipe:RFD,WFD ...) - keeping every message whole.\n"
+	"(unix:, tcp:, pipe:RFD,WFD) - keeping every message whole.\n"
 	"\n"
 	"A is opened as `ipcx recv` opens it: a socket scheme is served (the relay\n"
-	"creates it, announces `ipcx: listening on URI`, and takes one client at a\n"
-	"time); anything else is joined.  B is opened as `ipcx send` opens it: a\n"
-	"socket is connected to, anything else joined.  One message is in flight at\n"
-	"a time, so a relay that is killed loses at most that one, and none when A\n"
-	"lends its messages (shared-memory rings).\n"
+	"creates it, announces `ipcx: listening on URI`, takes one client at a time\n"
+	"and the next when one leaves); anything else is joined.  B is opened as\n"
+	"`ipcx send` opens it: a socket is connected to, once for each client of A,\n"
+	"anything else joined.  One message per direction is held at a time: a slow\n"
+	"B slows the reading of A, a relay that is killed loses at most the message\n"
+	"it held, and none when A lends its messages (shm:, sysvshm:, file:), which\n"
+	"are given back to A and sent again by the next relay.\n"
 	"\n"
-	"  -r, --reconnect   survive either side restarting: reconnect to B with\n"
-	"                    back-off and send it the message in flight; accept the\n"
-	"                    next client on A after one leaves\n"
+	"  -r, --reconnect   survive either side restarting: a side that goes away\n"
+	"                    (or is not there yet) is joined again with back-off\n"
+	"                    (10 ms doubling to 320 ms), and the message held for it\n"
+	"                    is sent there\n"
 	"  -n, --count N     stop after N messages from A to B\n"
 	"  -t, --timeout MS  end after MS milliseconds (status 3 if -n was not\n"
 	"                    reached; 0 without -n)\n"
 	"  -q, --quiet       no `listening on` line\n"
-	"  -v, --verbose     what is opened, connections, reconnects and each\n"
-	"                    message's size, with timestamps, on standard error\n"
+	"  -v, --verbose     what is opened, clients, lost sides and reconnects, and\n"
+	"                    each message's size, with timestamps, on standard error\n"
 	"  -h, --help        this help\n"
 	"\n"
-	"Exit status: 0 A ended (its client hung up, its pipe closed) or COUNT\n"
-	"messages were relayed; 1 failure (B went away without --reconnect);\n"
-	"2 usage error; 3 the -t deadline passed before COUNT; 4 no such channel;\n"
-	"128+N ended by signal N (the message being sent is finished first).\n";
+	"A message larger than B's max= stops the relay with an error naming both\n"
+	"maxima (a lent message stays in A).  SIGINT and SIGTERM stop it once the\n"
+	"message it copied out of A is delivered, however long B takes (a second\n"
+	"signal ends it at once); a lent message goes back to A.\n"
+	"\n"
+	"Exit status: 0 A ended (a joined source's writers closed it: pipe:, or B\n"
+	"hung up on a two-way relay), or COUNT messages were relayed; 1 failure (B\n"
+	"went away without --reconnect, a message too large for B); 2 usage error;\n"
+	"3 the -t deadline passed before COUNT; 4 no such channel; 128+N ended by\n"
+	"signal N.\n";
 
-struct relay_side {
-	const char *name;          /* "A", "B" */
+enum { HELD_NONE, HELD_TAKEN, HELD_STARTED };
+
+struct side {
+	const char *name;       /* "A", "B" */
 	const struct cli_uri *u;
-	bool served;               /* we create it and accept clients */
-	ipcx_chan *lst;            /* the listener, when served with connections */
-	ipcx_chan *ch;             /* what messages come from and go to */
-	struct cli_buf buf;
-	bool borrow;               /* recv_borrow/release */
+	bool served;            /* created by the relay and accepted on */
+	bool per_client;        /* B: a connection of its own for each client of A */
+	ipcx_chan *lst;         /* the listener, when served */
+	ipcx_chan *ch;          /* what messages come from and go to; NULL between */
+	size_t max;             /* largest message it sends or receives */
+	long joins;             /* connections made or clients accepted */
+	long reconnects;
+	bool lost;              /* went away: the next join is a reconnect */
+};
+
+/* One direction: what it holds, and what it moved. */
+struct flow {
+	struct side *from, *to;
+	struct cli_buf buf;     /* for sources that do not lend */
+	bool try_borrow;
+	int held;               /* HELD_* */
+	const void *ptr;
+	size_t len;
+	bool borrowed;
+	long moved;
+	int retry_ms;           /* two-way: back-off of a put that could not start */
 };
 
 struct relay {
-	struct relay_side a, b;
+	struct side a, b;
+	struct flow ab, ba;
 	bool reconnect, quiet, two_way;
-	long count, moved, back;
+	long count;
 	struct cli_deadline dl;
 	int status;
 	bool done;
@@ -88,8 +125,27 @@ relay_end(struct relay *r, int status)
 	}
 }
 
+/* Why a channel returned err: its peer left (true), or a real failure.
+ * (-ECONNREFUSED: a datagram socket's server went away.) */
+static bool
+peer_left(int err)
+{
+	return err == IPCX_EOF || err == -EPIPE || err == -ECONNRESET || err == -ENOTCONN ||
+	       err == -ECONNABORTED || err == -ECONNREFUSED;
+}
+
+static size_t
+chan_max(ipcx_chan *ch)
+{
+	struct ipcx_stat st;
+
+	return ipcx_stat(ch, &st) == 0 && st.max_msg > 0 ? st.max_msg : SIZE_MAX;
+}
+
+/* ---- sides --------------------------------------------------------------- */
+
 static void
-side_close(struct relay_side *s)
+side_close(struct side *s)
 {
 	if (s->ch != NULL && s->ch != s->lst) {
 		cli_unwatch(s->ch);
@@ -98,336 +154,602 @@ side_close(struct relay_side *s)
 	s->ch = NULL;
 }
 
-/* The end of something that cannot be waited out. */
+/* Join s (connect, for sockets); with --reconnect wait for it to appear. */
 static bool
-relay_stop_check(struct relay *r)
-{
-	if (cli_signalled()) {
-		relay_end(r, cli_signal_status());
-		return true;
-	}
-	if (cli_deadline_passed(&r->dl)) {
-		if (r->count >= 0) {
-			cli_say("relay", NULL, "the -t deadline passed after %ld of %ld messages",
-			        r->moved, r->count);
-			relay_end(r, CLI_DEADLINE);
-		} else {
-			relay_end(r, CLI_OK);
-		}
-		return true;
-	}
-	return false;
-}
-
-/* Served side: wait for and take the next client. */
-static int
-side_accept(struct relay *r, struct relay_side *s)
-{
-	struct pollfd p[2];
-	char peer[160];
-
-	p[0].fd = cli_signal_fd();
-	p[0].events = POLLIN;
-	p[1].fd = ipcx_pollfd(s->lst);
-	p[1].events = POLLIN;
-	for (;;) {
-		int rc;
-
-		if (relay_stop_check(r))
-			return -EINTR;
-		rc = ipcx_accept(s->lst, &s->ch, 0);
-		if (rc == 0) {
-			if (cli_verbose) {
-				cli_peer_text(s->ch, peer, sizeof(peer));
-				cli_log("%s: client accepted%s", s->name, peer);
-			}
-			cli_watch(s->ch);
-			return 0;
-		}
-		if (rc != -EAGAIN && rc != -ECANCELED && rc != -EINTR) {
-			cli_error("relay", s->u->text, rc, s->lst, "not accepting");
-			relay_end(r, CLI_FAIL);
-			return rc;
-		}
-		if (poll(p, 2, cli_deadline_left(&r->dl)) < 0 && errno != EINTR) {
-			cli_say("relay", s->u->text, "poll: %s", strerror(errno));
-			relay_end(r, CLI_FAIL);
-			return -errno;
-		}
-	}
-}
-
-/* Connected or joined side: (re)join, waiting with --reconnect. */
-static int
-side_join(struct relay *r, struct relay_side *s, bool again)
+side_join(struct relay *r, struct side *s)
 {
 	int rc = cli_join(s->u, &r->dl, r->reconnect, &s->ch);
 
 	if (rc < 0) {
+		s->ch = NULL;
 		if (rc == -EINTR || cli_signalled())
 			relay_end(r, cli_signal_status());
 		else if (rc == -ETIMEDOUT && cli_deadline_passed(&r->dl))
 			relay_end(r, r->count >= 0 ? CLI_DEADLINE : CLI_OK);
 		else
 			relay_end(r, cli_open_failed("relay", s->u, &r->dl, rc));
-		return rc;
+		return false;
 	}
-	if (again)
-		cli_log("%s: reconnected to %s", s->name, s->u->text);
+	s->joins++;
+	s->max = chan_max(s->ch);
+	if (s->lost) {
+		s->lost = false;
+		s->reconnects++;
+		cli_log("%s: reconnected to %s (reconnect %ld)", s->name, s->u->text,
+		        s->reconnects);
+	}
 	cli_watch(s->ch);
-	return 0;
+	return true;
 }
 
-static int
-side_open(struct relay *r, struct relay_side *s)
+/* Served side: wait for and take the next client. */
+static bool
+side_accept(struct relay *r, struct side *s)
+{
+	char peer[160];
+
+	for (;;) {
+		int rc;
+
+		if (cli_signalled()) {
+			relay_end(r, cli_signal_status());
+			return false;
+		}
+		if (cli_deadline_passed(&r->dl)) {
+			relay_end(r, r->count >= 0 ? CLI_DEADLINE : CLI_OK);
+			return false;
+		}
+		rc = ipcx_accept(s->lst, &s->ch, cli_deadline_left(&r->dl));
+		if (rc == 0) {
+			s->joins++;
+			s->max = chan_max(s->ch);
+			cli_peer_text(s->ch, peer, sizeof(peer));
+			cli_log("%s: client %ld accepted%s", s->name, s->joins, peer);
+			cli_watch(s->ch);
+			return true;
+		}
+		s->ch = NULL;
+		if (rc == -ECANCELED || rc == -EINTR || rc == -EAGAIN)
+			continue;
+		if (rc == -ETIMEDOUT && cli_deadline_passed(&r->dl)) {
+			relay_end(r, r->count >= 0 ? CLI_DEADLINE : CLI_OK);
+			return false;
+		}
+		cli_error("relay", s->u->text, rc, s->lst, "not accepting");
+		relay_end(r, CLI_FAIL);
+		return false;
+	}
+}
+
+static bool
+side_open(struct relay *r, struct side *s)
 {
 	struct ipcx_stat st;
 	const char *q;
 	int rc;
 
 	if (!s->served)
-		return side_join(r, s, false);
+		return side_join(r, s);
 	rc = ipcx_create(&s->lst, s->u->text, 0);
 	if (rc < 0) {
+		s->lst = NULL;
 		relay_end(r, cli_open_failed("relay", s->u, &r->dl, rc));
-		return rc;
+		return false;
 	}
+	cli_watch(s->lst);
+	s->max = chan_max(s->lst);
 	if (ipcx_stat(s->lst, &st) == 0) {
-		cli_log("%s: created %s (%s)", s->name, st.uri, s->u->summary);
+		cli_log("%s: created %s (%s, max=%zu)", s->name, st.uri, s->u->summary, st.max_msg);
 		q = strchr(s->u->text, '?');
 		if (!r->quiet)
 			fprintf(stderr, "ipcx: listening on %s%s\n", st.uri, q != NULL ? q : "");
 		if (!st.listening) {
-			/* A socket with no connections (type=dgram): the
-			 * socket itself is the channel. */
+			/* A socket with no connections (type=dgram): the socket
+			 * itself is the channel, and is never "accepted again". */
+			s->served = false;
 			s->ch = s->lst;
-			cli_watch(s->ch);
-			return 0;
 		}
 	}
-	return 0;
-}
-
-/*
- * s's channel is gone.  Returns true if the relay goes on (a new client or
- * a new connection is there); otherwise it has ended with status.
- */
-static bool
-side_lost(struct relay *r, struct relay_side *s, int status)
-{
-	side_close(s);
-	if (!r->reconnect || relay_stop_check(r)) {
-		relay_end(r, status);
-		return false;
-	}
-	if (s->served)
-		return side_accept(r, s) == 0;
-	return side_join(r, s, true) == 0;
-}
-
-/* Why a channel returned err: the peer left (true), or a real failure. */
-static bool
-peer_left(int err)
-{
-	return err == IPCX_EOF || err == -EPIPE || err == -ECONNRESET || err == -ENOTCONN ||
-	       err == -ECONNABORTED;
-}
-
-/*
- * Send one message to `to`, reconnecting it as often as --reconnect allows.
- * Returns true once sent; false when the relay has ended.
- */
-static bool
-relay_send(struct relay *r, struct relay_side *to, const void *buf, size_t len)
-{
-	for (;;) {
-		int rc, left;
-
-		if (to->ch == NULL && !side_lost(r, to, CLI_FAIL))
-			return false;
-		left = cli_deadline_left(&r->dl);
-		rc = ipcx_send(to->ch, buf, len, left);
-		if (rc == 0) {
-			cli_log("%s -> %s: %zu bytes", to == &r->b ? "A" : "B", to->name, len);
-			return true;
-		}
-		if (rc == -ECANCELED) {
-			if (cli_signalled()) {
-				/* A frame the signal came in was finished; one that
-				 * never started is the message lost. */
-				relay_end(r, cli_signal_status());
-				return false;
-			}
-			continue;
-		}
-		if ((rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EPIPE) && r->dl.set &&
-		    cli_deadline_passed(&r->dl)) {
-			relay_stop_check(r);
-			return false;
-		}
-		if (rc == -EMSGSIZE) {
-			cli_say("relay", to->u->text, "a message of %zu bytes is over max=%zu there; "
-			                              "dropped",
-			        len, to->buf.max);
-			return true;
-		}
-		if (peer_left(rc) && to->served) {
-			/* A reply for a client that left is for nobody else:
-			 * drop it; the next client is accepted by the loop. */
-			cli_log("%s: the client left before a message of %zu bytes; dropped",
-			        to->name, len);
-			side_close(to);
-			if (!r->reconnect)
-				relay_end(r, CLI_OK);
-			return !r->done;
-		}
-		if (peer_left(rc)) {
-			cli_log("%s: %s went away (%s)", to->name, to->u->text, ipcx_strerror(rc));
-			if (!r->reconnect)
-				cli_error("relay", to->u->text, rc, to->ch,
-				          "%ld relayed; --reconnect waits for it to come back", r->moved);
-			if (!side_lost(r, to, CLI_FAIL))
-				return false;
-			continue;
-		}
-		cli_error("relay", to->u->text, rc, to->ch, "%ld relayed", r->moved);
-		relay_end(r, cli_status(rc));
-		return false;
-	}
-}
-
-/*
- * Move what `from` has to `to`, at most RELAY_BATCH messages.  Returns
- * false when from's channel is gone (and the relay ended or went on with a
- * new one); *more says a full batch was taken.
- */
-static bool
-relay_drain(struct relay *r, struct relay_side *from, struct relay_side *to, bool *more)
-{
-	struct ipcx_msg_info info;
-	int k;
-
-	*more = false;
-	for (k = 0; k < RELAY_BATCH && !r->done; k++) {
-		const void *ptr = NULL;
-		size_t blen = 0;
-		ssize_t n;
-
-		if (from == &r->a && r->count >= 0 && r->moved >= r->count) {
-			relay_end(r, CLI_OK);
-			return true;
-		}
-		if (from->borrow) {
-			n = ipcx_recv_borrow(from->ch, &ptr, &blen, 0);
-			if (n == -ENOTSUP) {
-				from->borrow = false;
-				k--;
-				continue;
-			}
-		} else {
-			n = ipcx_recv_info(from->ch, from->buf.data, from->buf.cap, &info, 0);
-			ptr = from->buf.data;
-			blen = n >= 0 ? (size_t)n : 0;
-		}
-		if (n >= 0) {
-			bool sent = relay_send(r, to, ptr, blen);
-			/* Released only once it is sent on: a relay killed before
-			 * has it delivered again. */
-			if (from->borrow)
-				(void)ipcx_release(from->ch, ptr);
-			if (!sent)
-				return true;
-			if (from == &r->a)
-				r->moved++;
-			else
-				r->back++;
-			continue;
-		}
-		switch (n) {
-		case -EAGAIN:
-			return true;
-		case -ECANCELED:
-			continue;
-		case -EMSGSIZE:
-			if (cli_buf_grow(&from->buf) == 0) {
-				k--;
-				continue;
-			}
-			cli_error("relay", from->u->text, (int)n, from->ch, "message dropped");
-			continue;
-		default:
-			break;
-		}
-		if (peer_left((int)n)) {
-			if (from->served)
-				cli_log("%s: the client left", from->name);
-			else
-				cli_log("%s: %s ended after %ld messages", from->name, from->u->text,
-				        from == &r->a ? r->moved : r->back);
-			/* The source ending is the relay's natural end; a
-			 * joined source that ended (a pipe) has no second
-			 * life to wait for. */
-			if (from == &r->a && !from->served) {
-				side_close(from);
-				relay_end(r, CLI_OK);
-				return false;
-			}
-			(void)side_lost(r, from, from == &r->a ? CLI_OK : CLI_FAIL);
-			return false;
-		}
-		cli_error("relay", from->u->text, (int)n, from->ch, "%ld relayed", r->moved);
-		if (from->served && r->reconnect) {
-			(void)side_lost(r, from, CLI_FAIL);
-			return false;
-		}
-		relay_end(r, cli_status((int)n));
-		return true;
-	}
-	*more = !r->done;
 	return true;
 }
 
-static void
-relay_loop(struct relay *r)
+/* ---- one direction: take, put --------------------------------------------- */
+
+/* Take the next message from f's source into f.  Returns its length, or
+ * the source's error (-EAGAIN, -ETIMEDOUT: nothing there). */
+static ssize_t
+flow_take(struct flow *f, int timeout)
 {
-	bool more_a = false, more_b = false;
+	ssize_t n;
+
+	if (f->try_borrow) {
+		n = ipcx_recv_borrow(f->from->ch, &f->ptr, &f->len, timeout);
+		if (n >= 0) {
+			f->borrowed = true;
+			f->held = HELD_TAKEN;
+			return n;
+		}
+		if (n != -ENOTSUP)
+			return n;
+		f->try_borrow = false;
+	}
+	if (f->buf.data == NULL && cli_buf_init(&f->buf, f->from->ch) < 0)
+		return -ENOMEM;
+	for (;;) {
+		n = ipcx_recv(f->from->ch, f->buf.data, f->buf.cap, timeout);
+		if (n != -EMSGSIZE || cli_buf_grow(&f->buf) < 0)
+			break;
+	}
+	if (n >= 0) {
+		f->ptr = f->buf.data;
+		f->len = (size_t)n;
+		f->borrowed = false;
+		f->held = HELD_TAKEN;
+	}
+	return n;
+}
+
+/* Give back what the source lent: only once the destination has it all. */
+static void
+flow_done(struct flow *f)
+{
+	if (f->borrowed) {
+		int rc = ipcx_release(f->from->ch, f->ptr);
+		if (rc < 0)
+			cli_error("relay", f->from->u->text, rc, f->from->ch,
+			          "a message relayed was not released: the source may send it again");
+	}
+	cli_log("%s -> %s: %zu bytes", f->from->name, f->to->name, f->len);
+	f->borrowed = false;
+	f->held = HELD_NONE;
+	f->moved++;
+	f->retry_ms = 0;
+}
+
+/* Put what f holds to its destination.  Returns 0 once all of it is there,
+ * or the destination's error (-EAGAIN, -ETIMEDOUT: not yet). */
+static int
+flow_put(struct flow *f, int timeout)
+{
+	int rc;
+
+	if (f->held == HELD_TAKEN) {
+		if (f->len > f->to->max)
+			return -EMSGSIZE;
+		rc = ipcx_send(f->to->ch, f->ptr, f->len, timeout);
+		if (rc < 0)
+			return rc;
+		f->held = HELD_STARTED;
+	}
+	rc = ipcx_flush(f->to->ch, timeout);
+	if (rc == 0) {
+		flow_done(f);
+		return 0;
+	}
+	if (rc == -EPIPE)
+		f->held = HELD_TAKEN; /* broken mid-frame: the peer saw no message */
+	return rc;
+}
+
+/* What the held message becomes if it is never put: words for an error. */
+static const char *
+held_fate(const struct flow *f)
+{
+	if (f->held == HELD_NONE)
+		return "";
+	return f->borrowed ? "; the message held stays in the source"
+	                   : "; the message held is lost";
+}
+
+/* Let go of what f holds without putting it: a lent message goes back to
+ * the source when the source is closed; a copy is gone. */
+static void
+flow_drop(struct flow *f)
+{
+	f->held = HELD_NONE;
+	f->borrowed = false;
+	f->retry_ms = 0;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+/*
+ * A's client left (or B ended the conversation with it): deliver what A's
+ * client had sent, then end the client's connection, and B's own one when
+ * B is per client.  The loop accepts the next.
+ */
+static void
+session_end(struct relay *r, const char *why)
+{
+	cli_log("A: client %ld %s", r->a.joins, why);
+	if (r->ab.held != HELD_NONE && r->b.ch != NULL) {
+		if (flow_put(&r->ab, RELAY_LINGER_MS) < 0) {
+			cli_say("relay", r->b.u->text, "a message from A's client could not be "
+			                               "delivered%s", held_fate(&r->ab));
+			flow_drop(&r->ab);
+		}
+	}
+	if (r->ba.held != HELD_NONE) {
+		cli_log("A: a reply of %zu bytes for the client that left is dropped", r->ba.len);
+		flow_drop(&r->ba);
+	}
+	side_close(&r->a);
+	if (r->b.per_client)
+		side_close(&r->b);
+}
+
+/* The source of f failed with err.  Returns true if the relay goes on. */
+static bool
+take_failed(struct relay *r, struct flow *f, int err)
+{
+	struct side *s = f->from;
+
+	if (err == -EAGAIN || err == -ETIMEDOUT) {
+		if (cli_deadline_passed(&r->dl)) {
+			relay_end(r, r->count >= 0 ? CLI_DEADLINE : CLI_OK);
+			return false;
+		}
+		return true;
+	}
+	if (err == -ECANCELED || err == -EINTR) {
+		if (cli_signalled()) {
+			relay_end(r, cli_signal_status());
+			return false;
+		}
+		return true;
+	}
+	if (s == &r->a && r->a.served && (peer_left(err) || err == -EPROTO)) {
+		if (err == -EPROTO)
+			cli_error("relay", s->u->text, err, s->ch, "the client is dropped");
+		session_end(r, "left");
+		return true;
+	}
+	if (s == &r->b && peer_left(err)) {
+		if (r->a.served && r->b.per_client) {
+			session_end(r, "is let go: B hung up");
+			return true;
+		}
+		cli_log("B: %s hung up", s->u->text);
+		side_close(s);
+		s->lost = true;
+		if (r->reconnect)
+			return true;
+		relay_end(r, CLI_OK);
+		return false;
+	}
+	if (s == &r->a && err == IPCX_EOF) {
+		cli_log("A: %s ended after %ld messages", s->u->text, f->moved);
+		relay_end(r, CLI_OK);
+		return false;
+	}
+	if (err == -EPROTO) {
+		/* A FIFO that a foreign writer filled with garbage is flushed
+		 * and goes on: the library said what it dropped. */
+		cli_error("relay", s->u->text, err, s->ch, "%ld relayed", r->ab.moved);
+		return true;
+	}
+	cli_error("relay", s->u->text, err, s->ch, "%ld relayed", r->ab.moved);
+	relay_end(r, err == -ENOMEM ? CLI_FAIL : cli_status(err));
+	return false;
+}
+
+/* The destination of f failed with err.  Returns true if the relay goes on. */
+static bool
+put_failed(struct relay *r, struct flow *f, int err)
+{
+	struct side *s = f->to;
+
+	if (err == -EAGAIN || err == -ETIMEDOUT) {
+		if (cli_deadline_passed(&r->dl)) {
+			relay_end(r, r->count >= 0 ? CLI_DEADLINE : CLI_OK);
+			return false;
+		}
+		return true;
+	}
+	if (err == -ECANCELED || err == -EINTR) {
+		if (cli_signalled()) {
+			relay_end(r, cli_signal_status());
+			return false;
+		}
+		return true;
+	}
+	if (err == -EMSGSIZE) {
+		cli_say("relay", s->u->text,
+		        "a message of %zu bytes from %s (%s, max=%zu) is over %s's max=%zu; "
+		        "stopping%s (raise max= on %s)",
+		        f->len, f->from->name, f->from->u->text, f->from->max, s->name, s->max,
+		        held_fate(f), s->name);
+		relay_end(r, CLI_FAIL);
+		return false;
+	}
+	if (cli_deadline_passed(&r->dl)) {
+		/* A frame the deadline broke: the -t end, not a lost peer. */
+		relay_end(r, r->count >= 0 ? CLI_DEADLINE : CLI_OK);
+		return false;
+	}
+	if (s == &r->a && r->a.served && peer_left(err)) {
+		session_end(r, "left");
+		return true;
+	}
+	if (peer_left(err)) {
+		cli_log("%s: lost %s (%s)", s->name, s->u->text, ipcx_strerror(err));
+		side_close(s);
+		s->lost = true;
+		if (r->reconnect)
+			return true;
+		cli_error("relay", s->u->text, err, NULL,
+		          "%ld relayed%s; --reconnect waits for it to come back", r->ab.moved,
+		          held_fate(f));
+		relay_end(r, CLI_FAIL);
+		return false;
+	}
+	cli_error("relay", s->u->text, err, s->ch, "%ld relayed%s", r->ab.moved, held_fate(f));
+	relay_end(r, cli_status(err));
+	return false;
+}
+
+/* Both sides open, or the relay ended.  A served A waits for its next
+ * client; B is joined for it when B is per client, and again after it was
+ * lost with --reconnect. */
+static bool
+sides_ready(struct relay *r)
+{
+	if (r->a.ch == NULL && (!r->a.served || !side_accept(r, &r->a)))
+		return false;
+	if (r->b.ch == NULL && !side_join(r, &r->b))
+		return false;
+	return true;
+}
+
+static bool
+count_reached(struct relay *r)
+{
+	if (r->count >= 0 && r->ab.moved >= r->count && r->ab.held == HELD_NONE) {
+		relay_end(r, CLI_OK);
+		return true;
+	}
+	return false;
+}
+
+/* ---- the two loops --------------------------------------------------------- */
+
+/*
+ * Has B, a connection, hung up?  One way, nothing reads B, so a far side
+ * that restarted while the relay waited for A is only found by the next
+ * send - and over TCP that send succeeds into the dead connection and the
+ * message is lost.  Looked at once the relay has waited for A, so a busy
+ * relay pays nothing.  Whatever B sent (a one-way relay has nowhere to put
+ * it) is read and dropped.
+ */
+static bool
+b_hung_up(struct relay *r)
+{
+	struct side *b = &r->b;
+	struct pollfd p;
+
+	if (!(b->u->caps & IPCX_SCHEME_LISTEN) || b->ch == NULL)
+		return false;
+	p.fd = ipcx_pollfd(b->ch);
+	p.events = POLLIN;
+	if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+		return false;
+	if (r->ba.buf.data == NULL && cli_buf_init(&r->ba.buf, b->ch) < 0)
+		return false;
+	for (;;) {
+		ssize_t n = ipcx_recv(b->ch, r->ba.buf.data, r->ba.buf.cap, 0);
+		if (n >= 0) {
+			cli_log("B: %zd bytes from B dropped (a one-way relay)", n);
+			continue;
+		}
+		if (n == -EMSGSIZE && cli_buf_grow(&r->ba.buf) == 0)
+			continue;
+		return peer_left((int)n) || n == -EPROTO;
+	}
+}
+
+/* One way: block in the library's calls; a signal wakes them. */
+static void
+relay_one_way(struct relay *r)
+{
+	struct flow *f = &r->ab;
+	bool waited = false;
 
 	while (!r->done) {
-		struct pollfd p[3];
-		int timeout, fa, fb;
+		int rc;
 
-		if (relay_stop_check(r))
+		if (cli_signalled()) {
+			relay_end(r, cli_signal_status());
 			break;
-		if (r->a.ch == NULL && side_accept(r, &r->a) < 0)
+		}
+		if (count_reached(r) || !sides_ready(r))
 			break;
-		fa = ipcx_pollfd(r->a.ch);
-		fb = r->two_way && r->b.ch != NULL ? ipcx_pollfd(r->b.ch) : -1;
+		if (f->held == HELD_NONE) {
+			ssize_t n = flow_take(f, 0);
+			if (n == -EAGAIN) {
+				waited = true;
+				n = flow_take(f, cli_deadline_left(&r->dl));
+			}
+			if (n >= 0 && waited) {
+				waited = false;
+				if (b_hung_up(r)) {
+					if (!put_failed(r, f, -EPIPE))
+						break;
+					continue;
+				}
+			}
+			if (n < 0) {
+				if (!take_failed(r, f, (int)n))
+					break;
+				continue;
+			}
+		}
+		/* Tried without waiting first, so -v can tell when B is what
+		 * holds the relay back. */
+		rc = flow_put(f, 0);
+		if (rc == -EAGAIN || rc == -ETIMEDOUT) {
+			cli_log("B: full; waiting to send a message of %zu bytes", f->len);
+			rc = flow_put(f, cli_deadline_left(&r->dl));
+		}
+		if (rc < 0 && !put_failed(r, f, rc))
+			break;
+	}
+}
+
+/*
+ * Move what f can without blocking, at most RELAY_BATCH messages.  Returns
+ * 1 if something moved, 0 if not, -1 if a side changed (or the relay ended)
+ * and the caller must look again.  *stuck says a put could not start.
+ */
+static int
+flow_pump(struct relay *r, struct flow *f, bool *stuck)
+{
+	int k, moved = 0;
+
+	*stuck = false;
+	if (f->from->ch == NULL || f->to->ch == NULL)
+		return 0;
+	for (k = 0; k < RELAY_BATCH; k++) {
+		int rc;
+
+		if (f == &r->ab && count_reached(r))
+			return -1;
+		if (f->held == HELD_NONE) {
+			ssize_t n = flow_take(f, 0);
+			if (n == -EAGAIN)
+				break;
+			if (n < 0) {
+				(void)take_failed(r, f, (int)n);
+				return -1;
+			}
+		}
+		rc = flow_put(f, 0);
+		if (rc == -EAGAIN || rc == -ETIMEDOUT) {
+			*stuck = true;
+			break;
+		}
+		if (rc < 0) {
+			(void)put_failed(r, f, rc);
+			return -1;
+		}
+		moved = 1;
+	}
+	return moved;
+}
+
+/* Two ways: both directions, neither waiting for the other. */
+static void
+relay_two_way(struct relay *r)
+{
+	while (!r->done) {
+		struct pollfd p[3];
+		struct flow *fl[2] = { &r->ab, &r->ba };
+		int np = 1, timeout, i, any = 0;
+		bool stuck[2] = { false, false }, change = false;
+
+		if (cli_signalled()) {
+			relay_end(r, cli_signal_status());
+			break;
+		}
+		if (cli_deadline_passed(&r->dl)) {
+			relay_end(r, r->count >= 0 ? CLI_DEADLINE : CLI_OK);
+			break;
+		}
+		if (!sides_ready(r))
+			break;
+		for (i = 0; i < 2 && !change; i++) {
+			int m = flow_pump(r, fl[i], &stuck[i]);
+			if (m < 0)
+				change = true;
+			any |= m > 0;
+		}
+		if (change || any)
+			continue;
 		p[0].fd = cli_signal_fd();
 		p[0].events = POLLIN;
-		p[1].fd = fa;
-		p[1].events = POLLIN;
-		p[2].fd = fb;
-		p[2].events = POLLIN;
-		timeout = more_a || more_b ? 0 : cli_deadline_left(&r->dl);
-		/* A side with no descriptor (-ENOTSUP) is tried every 10 ms. */
-		if ((fa < 0 || (r->two_way && fb < 0)) && (timeout < 0 || timeout > 10))
-			timeout = 10;
-		if (poll(p, 3, timeout) < 0 && errno != EINTR) {
+		timeout = cli_deadline_left(&r->dl);
+		for (i = 0; i < 2; i++) {
+			struct flow *f = fl[i];
+			int fd;
+
+			if (stuck[i]) {
+				/* Room to write is not announced: look again soon,
+				 * less often the longer the destination is full. */
+				f->retry_ms = f->retry_ms == 0 ? 1 : f->retry_ms * 2;
+				if (f->retry_ms > RELAY_RETRY_MAX_MS)
+					f->retry_ms = RELAY_RETRY_MAX_MS;
+				if (timeout < 0 || timeout > f->retry_ms)
+					timeout = f->retry_ms;
+				continue;
+			}
+			fd = ipcx_pollfd(f->from->ch);
+			if (fd < 0) {
+				/* No descriptor for this source: try it every 10 ms. */
+				if (timeout < 0 || timeout > 10)
+					timeout = 10;
+				continue;
+			}
+			p[np].fd = fd;
+			p[np].events = POLLIN;
+			np++;
+		}
+		if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR) {
 			cli_say("relay", NULL, "poll: %s", strerror(errno));
 			relay_end(r, CLI_FAIL);
 			break;
 		}
-		if (p[1].revents != 0 || more_a || fa < 0) {
-			if (!relay_drain(r, &r->a, &r->b, &more_a))
-				more_a = false;
+	}
+}
+
+/*
+ * The relay was told to stop (a signal, -t).  A message it copied out of
+ * the source exists nowhere else: it is delivered, however long B takes
+ * (a second signal ends the relay at once; -t gives it RELAY_LINGER_MS).
+ * A lent one not yet started is given back to the source instead, and one
+ * whose frame is started is finished within RELAY_LINGER_MS.
+ */
+static void
+relay_finish(struct relay *r)
+{
+	struct flow *fl[2] = { &r->ab, &r->ba };
+	bool by_signal = cli_signalled() != 0;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct flow *f = fl[i];
+		struct cli_deadline dl;
+		int rc = -ECANCELED;
+
+		if (f->held == HELD_NONE)
+			continue;
+		if (f->to->ch == NULL) {
+			cli_say("relay", f->to->u->text,
+			        "a message of %zu bytes was not delivered before stopping "
+			        "(%s is not connected)%s",
+			        f->len, f->to->name, held_fate(f));
+			continue;
 		}
-		if (r->done)
-			break;
-		if (r->two_way && r->b.ch != NULL && r->a.ch != NULL &&
-		    (p[2].revents != 0 || more_b || fb < 0)) {
-			if (!relay_drain(r, &r->b, &r->a, &more_b))
-				more_b = false;
+		if (f->borrowed && f->held == HELD_TAKEN) {
+			cli_log("%s: a message of %zu bytes goes back to %s", f->from->name, f->len,
+			        f->from->u->text);
+			continue;
 		}
+		if (f->borrowed || !by_signal)
+			cli_deadline_start(&dl, RELAY_LINGER_MS);
+		else
+			cli_deadline_start(&dl, -1);
+		if (!dl.set)
+			cli_log("%s: delivering the message held (%zu bytes) before stopping",
+			        f->to->name, f->len);
+		/* A wake the signal left on the channel answers once. */
+		while (rc == -ECANCELED || rc == -EINTR || rc == -EAGAIN) {
+			if (cli_deadline_passed(&dl))
+				break;
+			rc = flow_put(f, cli_deadline_left(&dl));
+		}
+		if (rc < 0 && f->held != HELD_NONE)
+			cli_say("relay", f->to->u->text,
+			        "a message of %zu bytes was not delivered before stopping (%s)%s",
+			        f->len, ipcx_strerror(rc), held_fate(f));
 	}
 }
 
@@ -485,39 +807,51 @@ cli_relay_main(int argc, char **argv)
 	rc = cli_uri_parse("relay", argv[optind + 1], &ub);
 	if (rc != 0)
 		return rc;
+	if (!ua.built || !ub.built) {
+		const struct cli_uri *u = !ua.built ? &ua : &ub;
+		cli_say("relay", u->text, "the %s: transport is not built in this ipcx", u->scheme);
+		return CLI_FAIL;
+	}
+	if (ua.raw || ub.raw)
+		cli_log("framing=raw has no message boundaries: what one read returns is "
+		        "relayed as one message");
 	r.a.name = "A";
 	r.a.u = &ua;
 	r.a.served = cli_uri_listens(&ua);
-	r.a.borrow = (ua.caps & IPCX_SCHEME_LOAN) != 0;
 	r.b.name = "B";
 	r.b.u = &ub;
 	r.two_way = (ua.caps & IPCX_SCHEME_BIDIR) && (ub.caps & IPCX_SCHEME_BIDIR);
+	r.ab = (struct flow){ .from = &r.a, .to = &r.b, .try_borrow = true };
+	r.ba = (struct flow){ .from = &r.b, .to = &r.a, .try_borrow = true };
 	cli_deadline_start(&r.dl, ms);
 
 	/* B first: messages taken from A must have somewhere to go. */
-	if (side_open(&r, &r.b) < 0 || side_open(&r, &r.a) < 0)
+	if (!side_open(&r, &r.b) || !side_open(&r, &r.a))
 		goto out;
-	if (cli_buf_init(&r.a.buf, r.a.ch != NULL ? r.a.ch : r.a.lst) < 0 ||
-	    cli_buf_init(&r.b.buf, r.b.ch) < 0) {
-		cli_say("relay", NULL, "out of memory");
-		relay_end(&r, CLI_FAIL);
-		goto out;
-	}
+	r.b.per_client = r.a.served && cli_uri_listens(&ub);
+	if (r.a.max != SIZE_MAX && r.b.max < r.a.max)
+		cli_log("A's max=%zu is above B's max=%zu: a larger message will stop the relay",
+		        r.a.max, r.b.max);
 	/* Asking for A's descriptor opens what a join leaves closed (a FIFO's
 	 * read end): the relay is A's receiver from now on. */
 	if (r.a.ch != NULL)
 		(void)ipcx_pollfd(r.a.ch);
 	cli_log("relaying %s -> %s%s", ua.text, ub.text, r.two_way ? " and back" : "");
-	relay_loop(&r);
+	if (r.two_way)
+		relay_two_way(&r);
+	else
+		relay_one_way(&r);
+	if (cli_signalled() || cli_deadline_passed(&r.dl) || r.status == CLI_OK)
+		relay_finish(&r);
 out:
-	cli_log("relayed %ld messages from A to B, %ld back", r.moved, r.back);
+	cli_log("relayed %ld messages from A to B, %ld back", r.ab.moved, r.ba.moved);
 	side_close(&r.a);
 	side_close(&r.b);
 	if (r.a.lst != NULL) {
 		cli_unwatch(r.a.lst);
 		ipcx_close(r.a.lst); /* removes the socket file it bound */
 	}
-	cli_buf_fini(&r.a.buf);
-	cli_buf_fini(&r.b.buf);
+	cli_buf_fini(&r.ab.buf);
+	cli_buf_fini(&r.ba.buf);
 	return r.status;
 }
