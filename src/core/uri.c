@@ -11,18 +11,7 @@
 
 #include "ipcx.h"
 #include "core/uri.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "shared/ipcx_shared.h"
 
 /*
  * Copy src[0..n) to dst, decoding %XX.  A decoded NUL is refused: every
@@ -42,8 +31,8 @@ uri_decode(const char *src, size_t n, char *dst, size_t *ret_len, const char **w
 				*why = "a '%' must be followed by two hex digits";
 				return -EINVAL;
 			}
-			hi = hexval(src[i + 1]);
-			lo = hexval(src[i + 2]);
+			hi = ipcx_shared_hexval(src[i + 1]);
+			lo = ipcx_shared_hexval(src[i + 2]);
 			if (hi < 0 || lo < 0) {
 				*why = "a '%' must be followed by two hex digits";
 				return -EINVAL;
@@ -227,7 +216,7 @@ ipcx__parse_ulong(const char *s, int base, unsigned long limit, unsigned long *r
 			return -EINVAL;
 	}
 	for (; *p; p++) {
-		int d = hexval(*p);
+		int d = ipcx_shared_hexval(*p);
 		if (d < 0 || d >= base)
 			return -EINVAL;
 		if (v > (limit - (unsigned long)d) / (unsigned long)base)

@@ -31,6 +31,7 @@
 #include "core/liveness.h"
 #include "os/io.h"
 #include "registry/registry.h"
+#include "shared/ipcx_shared.h"
 
 #define ENTRY_TEXT_MAX 8192
 #define OPEN_TRIES 8      /* an entry replaced under us this often: give up */
@@ -222,26 +223,14 @@ escape(const char *s, char *out, size_t outlen)
 	return o;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void
 unescape(const char *s, char *out, size_t outlen)
 {
 	size_t o = 0;
 
 	for (; *s && o + 1 < outlen; s++) {
-		if (s[0] == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-			out[o++] = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+		if (s[0] == '%' && ipcx_shared_hexval(s[1]) >= 0 && ipcx_shared_hexval(s[2]) >= 0) {
+			out[o++] = (char)(ipcx_shared_hexval(s[1]) * 16 + ipcx_shared_hexval(s[2]));
 			s += 2;
 		} else {
 			out[o++] = *s;

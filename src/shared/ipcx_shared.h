@@ -26,6 +26,19 @@ ipcx_shared_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The value of one hexadecimal digit, or -1 (URIs' %XX, --format hex). */
+static inline int
+ipcx_shared_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Drop the first k bytes of an iovec array, after a partial transfer. */
 static inline void
 ipcx_shared_iov_advance(struct iovec *iov, int *iovcnt, size_t k)

@@ -17,23 +17,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ipcx_shared.h"
 
 struct in_cursor {
 	const uint8_t *p, *end;
 	const char *why;
 };
-
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int
 decode_hex(const uint8_t *line, size_t len, uint8_t *out, size_t *outlen, const char **why)
@@ -45,7 +34,7 @@ decode_hex(const uint8_t *line, size_t len, uint8_t *out, size_t *outlen, const 
 		return -EINVAL;
 	}
 	for (i = 0; i < len; i += 2) {
-		int hi = hexval(line[i]), lo = hexval(line[i + 1]);
+		int hi = ipcx_shared_hexval(line[i]), lo = ipcx_shared_hexval(line[i + 1]);
 		if (hi < 0 || lo < 0) {
 			*why = "a character that is not a hex digit";
 			return -EINVAL;
@@ -168,7 +157,7 @@ parse_string(struct in_cursor *c, uint8_t *out, size_t *outlen)
 					return false;
 				}
 				for (k = 0; k < 4; k++) {
-					int h = hexval(c->p[k]);
+					int h = ipcx_shared_hexval(c->p[k]);
 					if (h < 0) {
 						c->why = "a \\u escape that is not hex";
 						return false;
