@@ -597,6 +597,7 @@ fd_fix(int fd)
  */
 static int log_open_at(struct ipcx_chan *ch, const char *path, int oflags, struct log_geom *g,
                        struct stat *sb, struct log_state *ret_st);
+static int lock_range(int fd, short type, off_t start, off_t len);
 
 static int
 log_open(struct ipcx_chan *ch, struct log_geom *g, struct stat *sb)
@@ -644,27 +645,60 @@ log_open_at(struct ipcx_chan *ch, const char *path, int oflags, struct log_geom 
 		                                                : "is not an ipcx log";
 		goto fail;
 	}
-	n = ipcx__pread_full(fd, hdr, sizeof(hdr), 0);
-	if (n < 0) {
-		rc = (int)n;
-		goto fail;
-	}
-	if (geom_decode(hdr, g, &why) < 0)
-		goto fail;
-	for (i = 0; i < 2; i++)
-		ok[i] = slot_decode(hdr + SLOT_OFF(i), &s[i]);
-	i = ok[0] && ok[1] ? (s[1].gen > s[0].gen) : ok[1];
-	if (!ok[i]) {
-		why = "has no readable state slot (both checksums fail)";
-		goto fail;
-	}
-	if (!state_sane(g, &s[i])) {
-		why = "has an impossible read or write position";
-		goto fail;
-	}
-	if (s[i].read_off > (uint64_t)sb->st_size) {
-		why = "is truncated below its read position";
-		goto fail;
+	/*
+	 * The state is read without the lock, and other processes change it
+	 * meanwhile: a slot being written, a log cut back and grown again
+	 * between the fstat and the read.  What looks impossible is looked at
+	 * again under a shared lock (held off writers for one read), so that
+	 * a busy log is never taken for a corrupt one.
+	 */
+	for (int attempt = 0;; attempt++) {
+		bool locked = false;
+
+		if (attempt == 1) {
+			for (int k = 0; k < 200 && !locked; k++) {
+				struct timespec ts = { 0, 5000000 };
+				locked = lock_range(fd, F_RDLCK, 0, 1) == 0;
+				if (!locked)
+					nanosleep(&ts, NULL);
+			}
+			/* A holder that never lets go (stopped): the first look stands. */
+			if (!locked)
+				goto fail;
+			if (fstat(fd, sb) < 0) {
+				rc = -errno;
+				(void)lock_range(fd, F_UNLCK, 0, 1);
+				goto fail;
+			}
+		}
+		n = ipcx__pread_full(fd, hdr, sizeof(hdr), 0);
+		if (n < 0) {
+			rc = (int)n;
+			if (locked)
+				(void)lock_range(fd, F_UNLCK, 0, 1);
+			goto fail;
+		}
+		why = NULL;
+		if (geom_decode(hdr, g, &why) < 0) {
+			if (locked)
+				(void)lock_range(fd, F_UNLCK, 0, 1);
+			goto fail; /* the fixed part never changes: no second look */
+		}
+		for (i = 0; i < 2; i++)
+			ok[i] = slot_decode(hdr + SLOT_OFF(i), &s[i]);
+		i = ok[0] && ok[1] ? (s[1].gen > s[0].gen) : ok[1];
+		if (!ok[i])
+			why = "has no readable state slot (both checksums fail)";
+		else if (!state_sane(g, &s[i]))
+			why = "has an impossible read or write position";
+		else if (s[i].read_off > (uint64_t)sb->st_size)
+			why = "is truncated below its read position";
+		if (locked)
+			(void)lock_range(fd, F_UNLCK, 0, 1);
+		if (why == NULL)
+			break;
+		if (attempt == 1)
+			goto fail;
 	}
 	if (ret_st != NULL)
 		*ret_st = s[i];

@@ -996,6 +996,351 @@ test_stat_queued(void)
 	ipcx_close(a);
 }
 
+/* ---- what ipcx_stat tells of a log ------------------------------------ */
+
+static int64_t
+realtime_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Bytes, read position, size, limit, the oldest message's send time, and
+ * the sync mode: the creator's, recorded in the log, unless a handle says. */
+static void
+test_stat_log_fields(void)
+{
+	const char *uri = ipcx_test_uri("file", "sync=always&max=4K&size=1M");
+	char path[PATH_MAX], plain[PATH_MAX + 8], other[PATH_MAX + 16];
+	struct ipcx_stat st;
+	const void *bp;
+	size_t bl, len;
+	ipcx_chan *a, *b;
+	uint8_t *file;
+	int64_t t0, t1;
+
+	uri_path(uri, path, sizeof(path));
+	snprintf(plain, sizeof(plain), "file:%s", path);
+	IPCX_PASS(ipcx_create(&a, uri, 0));
+	IPCX_PASS(ipcx_stat(a, &st));
+	ASSERT_EQ(st.has_log, 1);
+	ASSERT_EQ(st.queued, 0);
+	ASSERT_EQ(st.queued_bytes, 0);
+	ASSERT_EQ(st.read_pos, LOG_DATA);
+	ASSERT_EQ(st.log_bytes, LOG_DATA);
+	ASSERT_EQ(st.log_limit, 1 << 20);
+	ASSERT_EQ(st.oldest_ns, 0);
+	ASSERT_STREQ(st.sync, "always");
+	t0 = realtime_now_ns();
+	send_seed(a, 10, 1);
+	t1 = realtime_now_ns();
+	send_seed(a, 100, 2);
+	send_seed(a, 0, 3);
+	IPCX_PASS(ipcx_stat(a, &st));
+	ASSERT_EQ(st.queued, 3);
+	ASSERT_EQ(st.queued_bytes, t_rec_size(10) + t_rec_size(100) + t_rec_size(0));
+	ASSERT_EQ(st.log_bytes, LOG_DATA + st.queued_bytes);
+	ASSERT_TRUE(st.oldest_ns >= t0 && st.oldest_ns <= t1);
+	/* A handle that gives no sync= takes the log's; one that does, its own. */
+	IPCX_PASS(ipcx_join(&b, plain, 0));
+	IPCX_PASS(ipcx_stat(b, &st));
+	ASSERT_STREQ(st.sync, "always");
+	ipcx_close(b);
+	snprintf(other, sizeof(other), "file:%s?sync=none", path);
+	IPCX_PASS(ipcx_join(&b, other, 0));
+	IPCX_PASS(ipcx_stat(b, &st));
+	ASSERT_STREQ(st.sync, "none");
+	/* A borrowed message is still the oldest queued one; a consumed one is
+	 * not, and the read position moves past it. */
+	ASSERT_EQ(ipcx_recv_borrow(b, &bp, &bl, LONG_MS), 10);
+	IPCX_PASS(ipcx_stat(a, &st));
+	ASSERT_TRUE(st.oldest_ns >= t0 && st.oldest_ns <= t1);
+	ASSERT_EQ(st.read_pos, LOG_DATA);
+	IPCX_PASS(ipcx_release(b, bp));
+	IPCX_PASS(ipcx_stat(a, &st));
+	ASSERT_EQ(st.queued, 2);
+	ASSERT_EQ(st.read_pos, LOG_DATA + t_rec_size(10));
+	ASSERT_EQ(st.queued_bytes, t_rec_size(100) + t_rec_size(0));
+	ASSERT_TRUE(st.oldest_ns > t1);
+	ipcx_close(b);
+	ipcx_close(a);
+	/* The mode is in the header (bytes 28..31: mode + 1); a log of an
+	 * ipcx that recorded none (0) is batch; an impossible one is refused,
+	 * and left as it was. */
+	file = read_all(path, &len);
+	ASSERT_EQ(le32(file + 28), 3);
+	set32(file + 28, 0);
+	set32(file + 60, t_crc(file, 60));
+	write_all(path, file, len);
+	IPCX_PASS(ipcx_join(&b, plain, 0));
+	IPCX_PASS(ipcx_stat(b, &st));
+	ASSERT_STREQ(st.sync, "batch");
+	recv_seed(b, 100, 2);
+	ipcx_close(b);
+	free(file);
+	file = read_all(path, &len);
+	set32(file + 28, 4);
+	set32(file + 60, t_crc(file, 60));
+	write_all(path, file, len);
+	IPCX_FAIL(ipcx_join(&b, plain, 0), -EPROTO);
+	{
+		size_t alen;
+		uint8_t *after = read_all(path, &alen);
+		ASSERT_EQ(alen, len);
+		ASSERT_MEMEQ(after, file, len);
+		free(after);
+	}
+	free(file);
+}
+
+/* ---- listing the queue without taking from it (ipcx_records) ----------- */
+
+struct seen_rec {
+	uint64_t seq, off;
+	size_t len;
+	int state;
+	uint32_t seed;  /* the payload's seed (checked), for queued/borrowed */
+};
+
+struct rec_list {
+	struct seen_rec r[64];
+	int n;
+	int stop_at;    /* the callback's value once n reaches it (0: never) */
+};
+
+static int
+collect(const struct ipcx_record_view *v, void *arg)
+{
+	struct rec_list *l = arg;
+	struct seen_rec *s;
+
+	ASSERT_LT(l->n, 64);
+	s = &l->r[l->n++];
+	s->seq = v->seq;
+	s->off = v->offset;
+	s->len = v->len;
+	s->state = v->state;
+	s->seed = 0;
+	if (v->state != IPCX_RECORD_CORRUPT) {
+		ASSERT_TRUE(v->sent_ns > 1600000000ll * 1000000000ll);
+		for (uint32_t k = 1; k <= 64; k++)
+			if (ipcx_test_check(v->data, v->len, k))
+				s->seed = k;
+		ASSERT_NE(s->seed, 0);
+	} else {
+		ASSERT_TRUE(v->data == NULL);
+	}
+	return l->stop_at != 0 && l->n == l->stop_at ? 42 : 0;
+}
+
+static int
+borrow_first_and_hang(void *p)
+{
+	struct line_arg *a = p;
+	const void *bp;
+	size_t bl;
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_join(&ch, a->uri, 0));
+	ASSERT_EQ(ipcx_recv_borrow(ch, &bp, &bl, LONG_MS), 100);
+	ASSERT_TRUE(ipcx_test_check(bp, 100, 1));
+	ipcx_test_line_put(a->line, 'b');
+	pause();
+	return 1;
+}
+
+static void
+test_records_listed(void)
+{
+	char uri[IPCX_URI_MAX], path[PATH_MAX], link[700];
+	struct line_arg la;
+	struct ipcx_test_line line;
+	struct rec_list l = { 0 };
+	struct t_slot s;
+	uint8_t *before, *after, flip = 0x5a;
+	size_t blen, alen;
+	ipcx_chan *ch;
+	pid_t pid;
+	int status;
+
+	/* Six 100-byte messages; the first borrowed by a live process, the
+	 * second consumed past it (marked), the fifth corrupt. */
+	make_log(uri, sizeof(uri), 6);
+	uri_path(uri, path, sizeof(path));
+	la.uri = uri;
+	la.line = &line;
+	ipcx_test_line_open(&line);
+	IPCX_PASS(ipcx_join(&ch, uri, 0));
+	pid = ipcx_test_peer(borrow_first_and_hang, &la);
+	ASSERT_EQ(ipcx_test_line_get(&line), 'b');
+	recv_seed(ch, 100, 2);
+	ipcx_close(ch);
+	patch(uri, rec_off(5) + REC_HDR + 7, &flip, 1);
+	before = read_all(path, &blen);
+	IPCX_PASS(ipcx_records(uri, collect, &l));
+	after = read_all(path, &alen);
+	ASSERT_EQ(alen, blen);
+	ASSERT_MEMEQ(after, before, blen);
+	free(after);
+	ASSERT_EQ(l.n, 5); /* 1 borrowed, 3, 4, 5 corrupt, 6 */
+	ASSERT_EQ(l.r[0].seq, 1);
+	ASSERT_EQ(l.r[0].state, IPCX_RECORD_BORROWED);
+	ASSERT_EQ(l.r[0].seed, 1);
+	ASSERT_EQ(l.r[0].off, rec_off(1));
+	ASSERT_EQ(l.r[1].seq, 3);
+	ASSERT_EQ(l.r[1].state, IPCX_RECORD_QUEUED);
+	ASSERT_EQ(l.r[1].seed, 3);
+	ASSERT_EQ(l.r[1].len, 100);
+	ASSERT_EQ(l.r[2].seed, 4);
+	ASSERT_EQ(l.r[3].seq, 5);
+	ASSERT_EQ(l.r[3].state, IPCX_RECORD_CORRUPT);
+	ASSERT_EQ(l.r[3].off, rec_off(5));
+	ASSERT_EQ(l.r[3].len, t_rec_size(100));
+	ASSERT_EQ(l.r[4].seq, 6);
+	ASSERT_EQ(l.r[4].seed, 6);
+	/* The callback ends the walk with its value. */
+	l.n = 0;
+	l.stop_at = 2;
+	ASSERT_EQ(ipcx_records(uri, collect, &l), 42);
+	ASSERT_EQ(l.n, 2);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	/* The borrower died: its message is queued again. */
+	l.n = 0;
+	l.stop_at = 0;
+	IPCX_PASS(ipcx_records(uri, collect, &l));
+	ASSERT_EQ(l.r[0].state, IPCX_RECORD_QUEUED);
+	free(before);
+
+	/* A record past the slot's write position (its sender died before
+	 * the slot) is committed: listed; a torn one after it is not. */
+	make_log(uri, sizeof(uri), 2);
+	uri_path(uri, path, sizeof(path));
+	before = read_all(path, &blen);
+	ASSERT_TRUE(t_slot(before, &s));
+	s.write_off = rec_off(2);
+	s.write_seq = 2;
+	t_put_slot(before, &s, NULL);
+	before = realloc(before, blen + 50);
+	ASSERT_TRUE(before != NULL);
+	memcpy(before + blen, before + rec_off(2), 50); /* a torn copy */
+	write_all(path, before, blen + 50);
+	l.n = 0;
+	IPCX_PASS(ipcx_records(uri, collect, &l));
+	ASSERT_EQ(l.n, 2);
+	ASSERT_EQ(l.r[1].seq, 2);
+	ASSERT_EQ(l.r[1].state, IPCX_RECORD_QUEUED);
+	after = read_all(path, &alen);
+	ASSERT_EQ(alen, blen + 50);
+	free(after);
+	free(before);
+
+	/* What is no log: the errors a join gives, nothing touched. */
+	{
+		char tpath[600], turi[700];
+		l.n = 0;
+		snprintf(turi, sizeof(turi), "file:%s/none", ipcx_test_dir);
+		IPCX_FAIL(ipcx_records(turi, collect, &l), -ENOENT);
+		snprintf(tpath, sizeof(tpath), "%s/text", ipcx_test_dir);
+		write_all(tpath, "not a log\n", 10);
+		snprintf(turi, sizeof(turi), "file:%s", tpath);
+		IPCX_FAIL(ipcx_records(turi, collect, &l), -EPROTO);
+		ASSERT_TRUE(strstr(ipcx_errmsg(NULL), "not an ipcx log") != NULL);
+		snprintf(tpath, sizeof(tpath), "%s/link", ipcx_test_dir);
+		ASSERT_EQ(symlink(path, tpath), 0);
+		snprintf(link, sizeof(link), "file:%s", tpath);
+		IPCX_FAIL(ipcx_records(link, collect, &l), -ELOOP);
+	}
+	IPCX_FAIL(ipcx_records("fifo:/tmp/x", collect, &l), -ENOTSUP);
+	IPCX_FAIL(ipcx_records(link, NULL, NULL), -EINVAL);
+	ASSERT_EQ(l.n, 0);
+	{
+		struct ipcx_scheme_info info;
+		IPCX_PASS(ipcx_scheme_info("file", &info));
+		ASSERT_TRUE(info.caps & IPCX_SCHEME_RECORDS);
+		IPCX_PASS(ipcx_scheme_info("fifo", &info));
+		ASSERT_TRUE(!(info.caps & IPCX_SCHEME_RECORDS));
+	}
+}
+
+/* Listing (and joining) while a receiver consumes and resets the log:
+ * never a false "corrupt", never a message out of order. */
+struct walk_state {
+	uint64_t last_seq;
+	int n;
+};
+
+static int
+walk_check(const struct ipcx_record_view *v, void *arg)
+{
+	struct walk_state *w = arg;
+
+	if (v->state == IPCX_RECORD_CORRUPT)
+		IPCX_TEST_FAILF("a live log listed as corrupt at offset %llu (seq %llu)",
+		                (unsigned long long)v->offset, (unsigned long long)v->seq);
+	if (v->seq <= w->last_seq)
+		IPCX_TEST_FAILF("seq %llu after %llu", (unsigned long long)v->seq,
+		                (unsigned long long)w->last_seq);
+	if (v->len < 4 || !ipcx_test_check((const uint8_t *)v->data + 4, v->len - 4,
+	                                   *(const uint32_t *)v->data))
+		IPCX_TEST_FAILF("a listed message has wrong bytes");
+	w->last_seq = v->seq;
+	w->n++;
+	return 0;
+}
+
+static int
+churn(void *p)
+{
+	const char *uri = p;
+	uint8_t buf[1100];
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_join(&ch, uri, 0));
+	for (uint32_t k = 1; k <= 6000; k++) {
+		size_t n = 4 + (k * 7919u) % 1000;
+		memcpy(buf, &k, 4);
+		ipcx_test_fill(buf + 4, n - 4, k);
+		IPCX_PASS(ipcx_send(ch, buf, n, LONG_MS));
+		if (k % 3 != 0 && ipcx_recv(ch, buf, sizeof(buf), LONG_MS) < 0)
+			return 1;
+		if (k % 40 == 0) /* drain now and then: resets in place */
+			while (ipcx_recv(ch, buf, sizeof(buf), 0) >= 0)
+				;
+	}
+	ipcx_close(ch);
+	return 0;
+}
+
+static void
+test_records_while_busy(void)
+{
+	const char *uri = ipcx_test_uri("file", "sync=none&max=2K&size=64K");
+	ipcx_chan *a, *b;
+	pid_t pid;
+	int walks = 0, status;
+
+	IPCX_PASS(ipcx_create(&a, uri, 0));
+	pid = ipcx_test_peer(churn, (void *)uri);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		struct walk_state w = { 0, 0 };
+		int rc = ipcx_records(uri, walk_check, &w);
+		if (rc < 0)
+			IPCX_TEST_FAILF("walk %d: %s (%s)", walks, ipcx_errname(rc), ipcx_errmsg(NULL));
+		/* A join reads the state the same way, without the lock. */
+		rc = ipcx_join(&b, uri, 0);
+		if (rc < 0)
+			IPCX_TEST_FAILF("join %d: %s (%s)", walks, ipcx_errname(rc), ipcx_errmsg(NULL));
+		ipcx_close(b);
+		walks++;
+	}
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fprintf(stderr, "  %d walks\n", walks);
+	ipcx_close(a);
+}
+
 /* ---- sync= ------------------------------------------------------------ */
 
 static atomic_int n_datasync;
@@ -1499,6 +1844,9 @@ TEST_LIST = {
 	{ "file power cut and reboot", test_power_cut_reboot },
 	{ "file borrow and release", test_borrow_release },
 	{ "file stat queued", test_stat_queued },
+	{ "file stat of a log", test_stat_log_fields },
+	{ "file records listed without consuming", test_records_listed },
+	{ "file records listed while busy", test_records_while_busy },
 	{ "file sync policy", test_sync_policy },
 	{ "file stopped then dead lock holder", test_stopped_lock_holder },
 	{ "file removed under a channel", test_removed_under_channel },

@@ -203,6 +203,8 @@ dump_encoded(enum cli_format fmt, const void *p, size_t len, bool strip_nl)
 static const char *const record_state[3] = { "queued", "borrowed", "corrupt" };
 
 struct dump_log {
+	const char *uri;
+	bool started;            /* the heading is out: nothing before the log opened */
 	enum cli_format fmt;
 	unsigned long long n, bytes, borrowed, corrupt;
 	int rc;
@@ -220,12 +222,29 @@ dump_when(int64_t ns, char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03dZ", (int)(ns / 1000000 % 1000));
 }
 
+static void
+dump_log_start(struct dump_log *d)
+{
+	if (d->started)
+		return;
+	d->started = true;
+	if (d->fmt == CLI_FMT_JSON) {
+		printf("{\"uri\":");
+		cli_json_string(stdout, d->uri);
+		printf(",\"records\":[");
+	} else {
+		printf("uri: %s\n", d->uri);
+	}
+}
+
 static int
 dump_record(const struct ipcx_record_view *r, void *arg)
 {
 	struct dump_log *d = arg;
 	const char *state = record_state[r->state >= 0 && r->state < 3 ? r->state : 2];
 	char when[48];
+
+	dump_log_start(d);
 
 	if (r->state == IPCX_RECORD_CORRUPT) {
 		d->corrupt++;
@@ -270,21 +289,13 @@ dump_record(const struct ipcx_record_view *r, void *arg)
 static int
 dump_log(const struct cli_uri *u, enum cli_format fmt)
 {
-	struct dump_log d = { .fmt = fmt };
+	struct dump_log d = { .uri = u->text, .fmt = fmt };
 	int rc;
 
-	if (fmt == CLI_FMT_JSON) {
-		printf("{\"uri\":");
-		cli_json_string(stdout, u->text);
-		printf(",\"records\":[");
-	} else {
-		printf("uri: %s\n", u->text);
-	}
-	fflush(stdout);
 	rc = ipcx_records(u->text, dump_record, &d);
 	if (rc < 0) {
 		const char *detail = ipcx_errmsg(NULL);
-		if (fmt == CLI_FMT_JSON)
+		if (d.started && fmt == CLI_FMT_JSON)
 			printf("]}\n");
 		fflush(stdout);
 		if (detail[0] != '\0')
@@ -293,6 +304,7 @@ dump_log(const struct cli_uri *u, enum cli_format fmt)
 			cli_error("dump", u->text, rc, NULL, NULL);
 		return rc == -ENOENT ? CLI_NOENT : CLI_FAIL;
 	}
+	dump_log_start(&d);
 	if (fmt == CLI_FMT_JSON)
 		printf("],\"queued\":%llu,\"queued_payload_bytes\":%llu,\"borrowed\":%llu,"
 		       "\"corrupt\":%llu}\n",
