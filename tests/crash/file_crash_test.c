@@ -10,8 +10,10 @@
  * drained log, a compaction, a create) with the system-call table
  * (os/sys.h) swapped so that the K-th call that changes the file -
  * pwritev, ftruncate, fdatasync, renameat - kills the process: before the
- * call, after writing half of it (a torn record, a torn slot), or after
- * it.  K runs from 1 until the operation completes untouched, so every
+ * call, after writing its first half (a torn record, a torn slot), its
+ * second half only (a record's payload without its header, as a power cut
+ * may keep it), all of it but its checksum (a record whose CRC was not yet
+ * written), or after it.  K runs from 1 until the operation completes untouched, so every
  * point is hit: before and in the middle of the record, after the record
  * but before the slot that names it, after the slot, the slot of a reset
  * before its truncation, each step of a compaction before and after the
@@ -20,7 +22,9 @@
  * takes new messages, and that no error (-EPROTO) ever shows.
  *
  * Random moments.  Writers and borrowing readers in separate processes
- * are all SIGKILLed at a random moment of each round, hundreds of rounds
+ * are SIGKILLed at a random moment of each round - first one of them,
+ * chosen at random, while the others go on (and must get past what it
+ * left: a lock, a torn tail, a claim), then the rest - hundreds of rounds
  * over one small log that compacts all the time.  Shared memory records
  * what each writer had sent (ipcx_send returned) and what readers took;
  * at the end every sent message was taken at least once, none was torn or
@@ -40,8 +44,16 @@
 
 /* ---- the injector ----------------------------------------------------- */
 
-enum when { BEFORE, HALF, AFTER, NWHEN };
-static const char *const when_names[NWHEN] = { "before", "half", "after" };
+/*
+ * How the K-th changing call dies: before it; having written its first
+ * half (a kill in the middle of a write); its second half only (a power
+ * cut that kept later pages of a write and lost earlier ones: a record's
+ * payload without its header); all of it but its checksum (a record
+ * written but its CRC not yet, a slot or header without its CRC); or
+ * after it.
+ */
+enum when { BEFORE, HALF, TAIL, NOCRC, AFTER, NWHEN };
+static const char *const when_names[NWHEN] = { "before", "half", "tail", "no crc", "after" };
 
 static int crash_at;     /* the K-th changing call kills; 0: never */
 static enum when crash_when;
@@ -89,7 +101,41 @@ crash_pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 		(void)half;
 		die();
 	}
-	if (crash_when == HALF)
+	if (crash_when == TAIL && total >= 16) {
+		uint8_t *flat = malloc(total);
+		size_t at = 0;
+		if (flat == NULL)
+			die();
+		for (i = 0; i < cnt; i++) {
+			memcpy(flat + at, iov[i].iov_base, iov[i].iov_len);
+			at += iov[i].iov_len;
+		}
+		(void)!pwrite(fd, flat + total / 2, total - total / 2, off + (off_t)(total / 2));
+		die();
+	}
+	if (crash_when == NOCRC && total >= 16) {
+		uint8_t *flat = malloc(total);
+		size_t at = 0;
+		if (flat == NULL)
+			die();
+		for (i = 0; i < cnt; i++) {
+			memcpy(flat + at, iov[i].iov_base, iov[i].iov_len);
+			at += iov[i].iov_len;
+		}
+		/* Where the checksum of what is written lies (wire-format.md):
+		 * a record's at 24, a state slot's at 92, the header's at 60. */
+		if (total >= 32 && flat[0] == 'I' && flat[1] == 'X' && flat[2] == 'C' && flat[3] == 'R')
+			memset(flat + 24, 0, 4);
+		else if (total == 96)
+			memset(flat + 92, 0, 4);
+		else if (off == 0 && total >= 64)
+			memset(flat + 60, 0, 4);
+		else
+			die(); /* nothing of the kind: as before */
+		(void)!pwrite(fd, flat, total, off);
+		die();
+	}
+	if (crash_when != AFTER)
 		die();
 	r = pwritev(fd, iov, cnt, off);
 	(void)r;
@@ -825,7 +871,7 @@ test_kill_random(void)
 	ipcx_close(ch);
 	for (int round = 0; round < rounds; round++) {
 		pid_t pids[W + RD];
-		int i, status;
+		int i, status, victim;
 
 		atomic_store(&sh->stop, 0);
 		for (i = 0; i < W; i++)
@@ -834,10 +880,23 @@ test_kill_random(void)
 			pids[W + i] = ipcx_test_peer(rnd_reader, NULL);
 		rng = rng * 1103515245u + 12345u;
 		usleep(2000 + (rng >> 8) % 30000);
-		/* Everyone dies at once, wherever they are. */
+		/* One of them dies first; the others carry on past what it left,
+		 * then they all die, wherever they are. */
+		victim = (int)((rng >> 4) % (W + RD));
+		kill(pids[victim], SIGKILL);
+		ASSERT_EQ(waitpid(pids[victim], &status, 0), pids[victim]);
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			IPCX_TEST_FAILF("round %d: process %d failed", round, victim);
+		if (victim >= W)
+			reader_kills++;
+		rng = rng * 1103515245u + 12345u;
+		usleep(1000 + (rng >> 8) % 20000);
 		for (i = 0; i < W + RD; i++)
-			kill(pids[i], SIGKILL);
+			if (i != victim)
+				kill(pids[i], SIGKILL);
 		for (i = 0; i < W + RD; i++) {
+			if (i == victim)
+				continue;
 			ASSERT_EQ(waitpid(pids[i], &status, 0), pids[i]);
 			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 				IPCX_TEST_FAILF("round %d: process %d failed", round, i);
