@@ -1381,6 +1381,15 @@ test_sync_policy(void)
 
 	ipcx__sys.fdatasync = count_fdatasync;
 	ASSERT_EQ(sync_round("sync=none", 300), 0);
+	/* always: each send is on disk before it returns. */
+	uri = ipcx_test_uri("file", "sync=always");
+	IPCX_PASS(ipcx_create(&a, uri, 0));
+	for (int k = 0; k < 5; k++) {
+		before = atomic_load(&n_datasync);
+		send_seed(a, 10, (uint32_t)k);
+		ASSERT_EQ(atomic_load(&n_datasync), before + 1);
+	}
+	ipcx_close(a);
 	/* always: every send and every receive. */
 	ASSERT_EQ(sync_round("sync=always", 50), 100);
 	/* batch: one per 128 changes, plus one for each 100 ms that passed. */
@@ -1402,6 +1411,80 @@ test_sync_policy(void)
 	ipcx_close(a);
 	ASSERT_EQ(atomic_load(&n_datasync), before + 2);
 	ipcx__sys_reset();
+}
+
+/* ---- waiting without spinning ----------------------------------------- */
+
+static atomic_int n_ppoll, n_pread;
+
+static int
+count_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+	atomic_fetch_add(&n_ppoll, 1);
+	return ppoll(fds, n, ts, mask);
+}
+
+static ssize_t
+count_pread(int fd, void *buf, size_t n, off_t off)
+{
+	atomic_fetch_add(&n_pread, 1);
+	return pread(fd, buf, n, off);
+}
+
+static int
+send_later(void *p)
+{
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_join(&ch, p, 0));
+	usleep(200 * 1000);
+	ipcx_test_send_str(ch, "woken");
+	ipcx_close(ch);
+	return 0;
+}
+
+/*
+ * A receiver with nothing to take sleeps in one poll(2) on its inotify
+ * watch until the deadline or a change - counted at the system-call table:
+ * a receiver that looked again and again (spinning, or polling with
+ * back-off) would read the log's state each time.
+ */
+static void
+test_wait_sleeps(void)
+{
+	const char *uri = ipcx_test_uri("file", "sync=none");
+	struct pollfd p;
+	uint8_t buf[16];
+	ipcx_chan *a;
+	pid_t pid;
+
+	IPCX_PASS(ipcx_create(&a, uri, 0));
+	ipcx__sys.ppoll = count_ppoll;
+	ipcx__sys.pread = count_pread;
+	IPCX_FAIL(ipcx_recv(a, buf, sizeof(buf), 1000), -ETIMEDOUT);
+	if (atomic_load(&n_ppoll) > 2 || atomic_load(&n_pread) > 8)
+		IPCX_TEST_FAILF("a second's wait made %d polls and %d reads", atomic_load(&n_ppoll),
+		                atomic_load(&n_pread));
+	/* A send from another process ends the sleep. */
+	atomic_store(&n_ppoll, 0);
+	atomic_store(&n_pread, 0);
+	pid = ipcx_test_peer(send_later, (void *)uri);
+	ipcx_test_recv_str(a, "woken");
+	ipcx_test_wait(pid, LONG_MS);
+	if (atomic_load(&n_ppoll) > 3 || atomic_load(&n_pread) > 12)
+		IPCX_TEST_FAILF("a wait for one message made %d polls and %d reads",
+		                atomic_load(&n_ppoll), atomic_load(&n_pread));
+	ipcx__sys_reset();
+	/* ipcx_pollfd: quiet while empty, readable once another process sends. */
+	p.fd = ipcx_pollfd(a);
+	ASSERT_GE(p.fd, 0);
+	p.events = POLLIN;
+	ASSERT_EQ(poll(&p, 1, 0), 0);
+	pid = ipcx_test_peer(send_later, (void *)uri);
+	ASSERT_EQ(poll(&p, 1, LONG_MS), 1);
+	ipcx_test_recv_str(a, "woken");
+	ipcx_test_wait(pid, LONG_MS);
+	ipcx_close(a);
 }
 
 /* ---- a lock held by a stopped, then a dead, process ------------------- */
@@ -1848,6 +1931,7 @@ TEST_LIST = {
 	{ "file records listed without consuming", test_records_listed },
 	{ "file records listed while busy", test_records_while_busy },
 	{ "file sync policy", test_sync_policy },
+	{ "file waiting sleeps", test_wait_sleeps },
 	{ "file stopped then dead lock holder", test_stopped_lock_holder },
 	{ "file removed under a channel", test_removed_under_channel },
 	{ "file relative path", test_relative_path },
