@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 
 #include "os/sys.h"
 
@@ -751,6 +752,31 @@ test_corrupt_records_skipped(void)
 		ipcx_close(ch);
 	}
 
+	/* The last record's length pointing past the end of the file (within
+	 * max): reported with its offset, never cut away as a torn tail, its
+	 * bytes left as they are. */
+	{
+		char path[PATH_MAX];
+		uint8_t *b0, *b1;
+		size_t l0, l1;
+		make_log(uri, sizeof(uri), 6);
+		set32(lie, 4000);
+		patch(uri, rec_off(6) + 4, lie, 4);
+		uri_path(uri, path, sizeof(path));
+		b0 = read_all(path, &l0);
+		IPCX_PASS(ipcx_join(&ch, uri, 0));
+		for (k = 1; k <= 5; k++)
+			recv_seed(ch, 100, (uint32_t)k);
+		expect_eproto_at(ch, rec_off(6));
+		expect_empty(ch);
+		ipcx_close(ch);
+		b1 = read_all(path, &l1);
+		ASSERT_EQ(l1, l0);
+		ASSERT_MEMEQ(b1 + rec_off(6), b0 + rec_off(6), l0 - rec_off(6));
+		free(b0);
+		free(b1);
+	}
+
 	/* Garbage over records 3 to 5: one report, then record 6. */
 	make_log(uri, sizeof(uri), 6);
 	for (size_t i = 0; i < sizeof(garbage); i++)
@@ -805,6 +831,8 @@ test_corrupt_records_skipped(void)
  * that lies whole below the cut, in order, never the torn one and never an
  * error, and the log takes new messages after it.
  */
+static char copy_uri[IPCX_URI_MAX];
+
 static void
 test_torn_tail_every_offset(void)
 {
@@ -846,6 +874,100 @@ test_torn_tail_every_offset(void)
 		ASSERT_EQ(unlink(cut_path), 0);
 	}
 	free(file);
+}
+
+/*
+ * A copy of the file taken while a sender writes (cp of a live log, or
+ * what reaches the disk at a random moment of a write): every message
+ * whose send returned before the copy began is in the copy, whole and in
+ * order, followed by what else was whole when it was read; a record caught
+ * half written is never delivered, and no error shows.
+ */
+struct copy_shared {
+	atomic_uint acked;
+	atomic_int stop;
+};
+
+static size_t
+copy_len(uint32_t k)
+{
+	return (k * 7919u) % 2000;
+}
+
+static int
+copy_writer(void *p)
+{
+	struct copy_shared *sh = p;
+	uint8_t buf[2000];
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_join(&ch, copy_uri, 0));
+	for (uint32_t k = 1; k <= 20000 && !atomic_load(&sh->stop); k++) {
+		ipcx_test_fill(buf, copy_len(k), k);
+		IPCX_PASS(ipcx_send(ch, buf, copy_len(k), LONG_MS));
+		atomic_store(&sh->acked, k);
+	}
+	ipcx_close(ch);
+	return 0;
+}
+
+static void
+test_copy_while_written(void)
+{
+	char path[PATH_MAX], cpath[600], curi[700];
+	struct copy_shared *sh;
+	uint8_t *file, buf[2000];
+	size_t len;
+	ipcx_chan *a, *ch;
+	pid_t pid;
+	int copies = 0, status;
+	bool reaped = false;
+	uint32_t rng = 7;
+
+	snprintf(copy_uri, sizeof(copy_uri), "%s",
+	         ipcx_test_uri("file", "sync=none&max=2K&size=64M"));
+	uri_path(copy_uri, path, sizeof(path));
+	snprintf(cpath, sizeof(cpath), "%s/copy", ipcx_test_dir);
+	snprintf(curi, sizeof(curi), "file:%s", cpath);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(sh != MAP_FAILED);
+	IPCX_PASS(ipcx_create(&a, copy_uri, 0));
+	pid = ipcx_test_peer(copy_writer, sh);
+	while (copies < 40 && !reaped) {
+		uint32_t before = atomic_load(&sh->acked), k;
+		ssize_t r;
+
+		file = read_all(path, &len);
+		write_all(cpath, file, len);
+		free(file);
+		IPCX_PASS(ipcx_join(&ch, curi, 0));
+		for (k = 1;; k++) {
+			r = ipcx_recv(ch, buf, sizeof(buf), 0);
+			if (r == -EAGAIN)
+				break;
+			if (r != (ssize_t)copy_len(k) || !ipcx_test_check(buf, (size_t)r, k))
+				IPCX_TEST_FAILF("copy %d: message %u -> %zd (%s)", copies, k, r,
+				                r < 0 ? ipcx_errmsg(ch) : "wrong bytes");
+		}
+		if (k - 1 < before)
+			IPCX_TEST_FAILF("copy %d: %u messages, but %u were sent before it", copies,
+			                k - 1, before);
+		ipcx_close(ch);
+		ASSERT_EQ(unlink(cpath), 0);
+		copies++;
+		rng = rng * 1103515245u + 12345u;
+		usleep((rng >> 8) % 3000);
+		reaped = waitpid(pid, &status, WNOHANG) == pid;
+	}
+	atomic_store(&sh->stop, 1);
+	if (reaped)
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	else
+		ipcx_test_wait(pid, LONG_MS);
+	fprintf(stderr, "  %d copies\n", copies);
+	ASSERT_GE(copies, 1);
+	ipcx_close(a);
+	munmap(sh, sizeof(*sh));
 }
 
 /*
@@ -1924,6 +2046,7 @@ TEST_LIST = {
 	{ "file other user", test_other_user },
 	{ "file corrupt records reported and skipped", test_corrupt_records_skipped },
 	{ "file torn tail cut at every offset", test_torn_tail_every_offset },
+	{ "file copy taken while written", test_copy_while_written },
 	{ "file power cut and reboot", test_power_cut_reboot },
 	{ "file borrow and release", test_borrow_release },
 	{ "file stat queued", test_stat_queued },
