@@ -72,11 +72,31 @@ psum=$(sum plain)
 expect 1 "$IPCX" dump file:plain 2> plain.err
 grep -q 'not an ipcx log' plain.err || fail "dump of a text file: $(cat plain.err)"
 [ "$(sum plain)" = "$psum" ] || fail "dump changed a foreign file"
+expect 1 "$IPCX" rm file:plain 2> rmplain.err
+grep -q 'not an ipcx log' rmplain.err || fail "rm of a text file: $(cat rmplain.err)"
+[ "$(sum plain)" = "$psum" ] || fail "rm changed a foreign file"
+for verb in recv send stat; do
+	case $verb in
+	recv) expect 1 "$IPCX" recv file:plain -n 1 -t 5000 2> verb.err ;;
+	send) expect 1 "$IPCX" send file:plain x 2> verb.err ;;
+	stat) expect 1 "$IPCX" stat file:plain 2> verb.err ;;
+	esac
+	grep -q 'not an ipcx log' verb.err || fail "$verb of a text file: $(cat verb.err)"
+	! grep -q 'framing' verb.err || fail "$verb of a text file speaks of framing: $(cat verb.err)"
+done
+[ "$(sum plain)" = "$psum" ] || fail "recv, send or stat changed a foreign file"
 ln -s "$LOG" link
 expect 1 "$IPCX" dump file:link 2> link.err
 grep -q 'symbolic link' link.err || fail "dump of a link: $(cat link.err)"
 expect 4 "$IPCX" dump file:nothing 2> /dev/null
-ok "dump of a foreign file, a symbolic link, a missing log: errors, nothing touched"
+ok "dump, rm, recv, send, stat of a foreign file, a symbolic link, a missing log: the reason, nothing touched"
+
+# Kept by default: every command above closed the log; rm removes it.
+[ -f "$LOG" ] || fail "the log did not outlive the commands that used it"
+expect 0 "$IPCX" rm "$U"
+[ ! -e "$LOG" ] || fail "rm left the log"
+expect 4 "$IPCX" stat "$U" 2> /dev/null
+ok "a log is kept after every close; ipcx rm removes it"
 
 # ---- the documented reader, in another language -------------------------------
 src=${IPCX_TEST_SOURCE_DIR:-}
@@ -84,7 +104,6 @@ if ! command -v python3 > /dev/null || [ -z "$src" ]; then
 	ok "# SKIP python3 or the source tree (IPCX_TEST_SOURCE_DIR) not found"
 	exit 0
 fi
-expect 0 "$IPCX" rm "$U"
 expect 0 "$IPCX" create "$U?sync=none"
 expect 0 "$IPCX" send "$U" alpha '' 'gamma with spaces' delta epsilon
 expect 0 "$IPCX" recv "$U" -n 2 > /dev/null

@@ -298,8 +298,10 @@ dump_log(const struct cli_uri *u, enum cli_format fmt)
 		if (d.started && fmt == CLI_FMT_JSON)
 			printf("]}\n");
 		fflush(stdout);
+		/* The library's sentence says what is there ("... is not an
+		 * ipcx log"); EPROTO's word for it speaks of framing. */
 		if (detail[0] != '\0')
-			cli_say("dump", u->text, "%s: %s", ipcx_strerror(rc), detail);
+			cli_say("dump", u->text, "%s", detail);
 		else
 			cli_error("dump", u->text, rc, NULL, NULL);
 		return rc == -ENOENT ? CLI_NOENT : CLI_FAIL;
