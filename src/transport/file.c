@@ -2289,7 +2289,9 @@ file_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 	}
 	snprintf(st->sync, sizeof(st->sync), "%s", sync_names[f->sync]);
 	st->log_limit = f->geom.size;
-	if (file_lock(ch, IPCX_DEADLINE_NOW) == 0) {
+	/* A busy log is waited for a little (a stopped holder: queued stays
+	 * unknown), so that stat of a queue at work still says where it is. */
+	if (file_lock(ch, ipcx__deadline_from_ms(200)) == 0) {
 		uint64_t q = f->st.write_seq - f->st.read_seq, off = f->st.read_off;
 		uint64_t seq = f->st.read_seq;
 		struct rec r;
