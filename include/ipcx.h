@@ -122,7 +122,16 @@ struct ipcx_stat {
 	int receiver;          /* 1: a receiver holds the channel now (fifo:), 0: none,
 	                        * -1: not known to the mechanism */
 	pid_t receiver_pid;    /* that receiver, when receiver is 1 and known; else 0 */
-	uint32_t reserved[14];
+	/* A log (file:), when has_log is 1: */
+	int has_log;
+	uint64_t queued_bytes; /* bytes from the read position to the last record */
+	uint64_t read_pos;     /* offset of the first record not yet consumed */
+	uint64_t log_bytes;    /* the file's size now */
+	int64_t oldest_ns;     /* when the oldest queued message was sent (CLOCK_REALTIME
+	                        * ns since the epoch); 0: none queued */
+	char sync[8];          /* this handle's durability: "none", "batch", "always" */
+	uint64_t log_limit;    /* the largest the file may grow (size=) */
+	uint32_t reserved[2];
 };
 
 /*
@@ -321,6 +330,8 @@ IPCX_API const char *ipcx_errmsg(ipcx_chan *ch);
 #define IPCX_SCHEME_ADDRESS_OPTIONAL (1u << 12) /* an empty address is valid (ipcx_pair) */
 #define IPCX_SCHEME_SEGMENT    (1u << 13) /* its objects are shared-memory segments
                                            * ipcx_segment_open can show */
+#define IPCX_SCHEME_RECORDS    (1u << 14) /* its queued messages can be listed without
+                                           * taking them: ipcx_records */
 
 struct ipcx_scheme_info {
 	char scheme[16];            /* "fifo" */
@@ -470,6 +481,33 @@ struct ipcx_ring_slot_view {
 IPCX_API int ipcx_segment_ring(const ipcx_segment *seg, struct ipcx_ring_view *out);
 IPCX_API int ipcx_segment_slot(const ipcx_segment *seg, uint32_t index,
                                struct ipcx_ring_slot_view *out);
+
+/*
+ * Queued messages, read-only (what `ipcx dump file:PATH` lists).
+ * ipcx_records calls fn for each message the object URI names holds that a
+ * receive could still take, oldest first, and for each corrupt stretch a
+ * receive would report: it joins nothing, registers nothing, takes no lock
+ * and writes nothing (a log is read as a snapshot, as any reader of
+ * docs/wire-format.md may).  data is valid only during the call.  fn
+ * returning non-zero ends the walk with that value.  Returns 0, fn's value,
+ * or -ENOENT, -EACCES, -ELOOP (a symbolic link), -EPROTO (not a log, or a
+ * corrupt header: ipcx_errmsg(NULL) says why), -EINVAL, -ENOTSUP (the
+ * scheme keeps no records to list).
+ */
+struct ipcx_record_view {
+	uint64_t seq;            /* the record's sequence number */
+	uint64_t offset;         /* where it starts in the file */
+	int64_t sent_ns;         /* when it was sent, CLOCK_REALTIME ns since the epoch */
+	size_t len;              /* payload bytes; for a corrupt stretch, its length */
+	const void *data;        /* the payload; NULL for a corrupt stretch */
+	int state;               /* IPCX_RECORD_* */
+	uint32_t reserved[8];
+};
+#define IPCX_RECORD_QUEUED   0 /* waiting for a receiver */
+#define IPCX_RECORD_BORROWED 1 /* claimed by a live borrower, not yet released */
+#define IPCX_RECORD_CORRUPT  2 /* bytes a receive reports as -EPROTO and skips */
+typedef int (*ipcx_record_fn)(const struct ipcx_record_view *rec, void *arg);
+IPCX_API int ipcx_records(const char *uri, ipcx_record_fn fn, void *arg);
 
 /* ipcx_version - the library's version string, e.g. "0.1.0". */
 IPCX_API const char *ipcx_version(void);

@@ -709,6 +709,24 @@ ipcx_unlink(const char *text)
 }
 
 int
+ipcx_records(const char *text, ipcx_record_fn fn, void *arg)
+{
+	const struct ipcx_transport *tp;
+	struct ipcx_uri uri;
+	int rc;
+
+	ipcx__errmsg_reset();
+	if (text == NULL || fn == NULL)
+		return -EINVAL;
+	rc = uri_resolve(text, &uri, &tp);
+	if (rc < 0)
+		return rc;
+	rc = tp->t_ops->c_records != NULL ? tp->t_ops->c_records(&uri, fn, arg) : -ENOTSUP;
+	ipcx__uri_fini(&uri);
+	return rc;
+}
+
+int
 ipcx_loan(ipcx_chan *ch, size_t len, void **ret_ptr)
 {
 	if (ch == NULL || ret_ptr == NULL)

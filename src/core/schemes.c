@@ -57,6 +57,8 @@ ipcx_scheme_info(const char *scheme, struct ipcx_scheme_info *info)
 	info->caps = tp->t_caps & IPCX_CAP_PUBLIC;
 	if (tp->t_ops->c_peek != NULL)
 		info->caps |= IPCX_SCHEME_SEGMENT;
+	if (tp->t_ops->c_records != NULL)
+		info->caps |= IPCX_SCHEME_RECORDS;
 	if (tp->t_address_optional)
 		info->caps |= IPCX_SCHEME_ADDRESS_OPTIONAL;
 	info->default_max = tp->t_default_max;

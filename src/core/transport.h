@@ -309,6 +309,12 @@ struct ipcx_chan_ops {
 	 */
 	int (*c_peek)(const struct ipcx_uri *uri, void **ret_base, size_t *ret_len,
 	              void (**ret_unmap)(void *base, size_t len));
+
+	/*
+	 * c_records: call fn for each message still queued in the object the
+	 * URI names, read-only, as ipcx_records (ipcx.h) says.  NULL: -ENOTSUP.
+	 */
+	int (*c_records)(const struct ipcx_uri *uri, ipcx_record_fn fn, void *arg);
 };
 
 /*

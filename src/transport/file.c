@@ -257,6 +257,7 @@ rec_size(uint64_t len)
 struct log_geom {
 	uint64_t size;    /* the largest the file may grow */
 	uint32_t max;     /* the largest payload */
+	uint32_t sync;    /* the creator's sync=, as enum file_sync + 1; 0: not recorded */
 	uint64_t created; /* CLOCK_REALTIME, ns */
 };
 
@@ -288,6 +289,7 @@ geom_encode(const struct log_geom *g, uint8_t *out)
 	put32(out + 12, LOG_DATA);
 	put64(out + 16, g->size);
 	put32(out + 24, g->max);
+	put32(out + 28, g->sync);
 	put64(out + 32, g->created);
 	put32(out + 60, crc32c(out, 60));
 }
@@ -309,8 +311,9 @@ geom_decode(const uint8_t *in, struct log_geom *g, const char **why)
 	}
 	g->size = get64(in + 16);
 	g->max = get32(in + 24);
+	g->sync = get32(in + 28);
 	g->created = get64(in + 32);
-	if (get32(in + 12) != LOG_DATA || g->max == 0 || g->max > FILE_MAX_LIMIT ||
+	if (get32(in + 12) != LOG_DATA || g->max == 0 || g->max > FILE_MAX_LIMIT || g->sync > 3 ||
 	    g->size > FILE_SIZE_LIMIT || g->size < LOG_DATA + rec_size(g->max)) {
 		*why = "has an impossible log geometry";
 		return -EPROTO;
@@ -433,6 +436,7 @@ realtime_ns(void)
 /* ---- the channel ------------------------------------------------------ */
 
 enum file_sync { SYNC_NONE, SYNC_BATCH, SYNC_ALWAYS };
+static const char *const sync_names[3] = { "none", "batch", "always" };
 
 struct file_chan {
 	struct ipcx_chan base;
@@ -446,6 +450,7 @@ struct file_chan {
 	bool dirty;                /* st differs from the slot on disk */
 	bool locked;
 	enum file_sync sync;
+	bool want_sync;            /* sync= given; else the log's recorded one */
 	bool want_max, want_size;  /* max=, size= given: checked against the file */
 	uint64_t size_opt;
 	/* durability (see file_synced) */
@@ -564,6 +569,7 @@ file_setup(struct ipcx_chan *ch)
 	if (rc < 0)
 		return rc;
 	v = ipcx__uri_get(&ch->uri, "sync");
+	f->want_sync = v != NULL;
 	f->sync = v == NULL || strcmp(v, "batch") == 0 ? SYNC_BATCH
 	          : strcmp(v, "always") == 0           ? SYNC_ALWAYS
 	                                               : SYNC_NONE;
@@ -589,10 +595,22 @@ fd_fix(int fd)
  * descriptor, or -ELOOP (a link), -EPROTO (not a log, or corrupt; errmsg
  * says why), -ENOENT, -EACCES.
  */
+static int log_open_at(struct ipcx_chan *ch, const char *path, int oflags, struct log_geom *g,
+                       struct stat *sb, struct log_state *ret_st);
+static int lock_range(int fd, short type, off_t start, off_t len);
+
 static int
 log_open(struct ipcx_chan *ch, struct log_geom *g, struct stat *sb)
 {
-	struct file_chan *f = file_of(ch);
+	return log_open_at(ch, file_of(ch)->path, O_RDWR, g, sb, NULL);
+}
+
+/* The same for path, opened with oflags (O_RDWR, O_RDONLY); errors are
+ * said on ch (NULL: the thread's).  *ret_st: the slot in force. */
+static int
+log_open_at(struct ipcx_chan *ch, const char *path, int oflags, struct log_geom *g,
+            struct stat *sb, struct log_state *ret_st)
+{
 	uint8_t hdr[LOG_FIXED_LEN + 2 * SLOT_LEN];
 	struct log_state s[2];
 	const char *why = NULL;
@@ -601,13 +619,13 @@ log_open(struct ipcx_chan *ch, struct log_geom *g, struct stat *sb)
 	int fd, rc, i;
 
 	/* O_NONBLOCK: never hang opening a FIFO planted at the path. */
-	fd = ipcx__open(f->path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
+	fd = ipcx__open(path, oflags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd == -ELOOP) {
-		ipcx__set_errmsg(ch, "%s is a symbolic link; file: never follows one", f->path);
+		ipcx__set_errmsg(ch, "%s is a symbolic link; file: never follows one", path);
 		return fd;
 	}
 	if (fd == -EISDIR) {
-		ipcx__set_errmsg(ch, "%s is a directory, not an ipcx log", f->path);
+		ipcx__set_errmsg(ch, "%s is a directory, not an ipcx log", path);
 		return -EPROTO;
 	}
 	if (fd < 0)
@@ -627,32 +645,67 @@ log_open(struct ipcx_chan *ch, struct log_geom *g, struct stat *sb)
 		                                                : "is not an ipcx log";
 		goto fail;
 	}
-	n = ipcx__pread_full(fd, hdr, sizeof(hdr), 0);
-	if (n < 0) {
-		rc = (int)n;
-		goto fail;
+	/*
+	 * The state is read without the lock, and other processes change it
+	 * meanwhile: a slot being written, a log cut back and grown again
+	 * between the fstat and the read.  What looks impossible is looked at
+	 * again under a shared lock (held off writers for one read), so that
+	 * a busy log is never taken for a corrupt one.
+	 */
+	for (int attempt = 0;; attempt++) {
+		bool locked = false;
+
+		if (attempt == 1) {
+			for (int k = 0; k < 200 && !locked; k++) {
+				struct timespec ts = { 0, 5000000 };
+				locked = lock_range(fd, F_RDLCK, 0, 1) == 0;
+				if (!locked)
+					nanosleep(&ts, NULL);
+			}
+			/* A holder that never lets go (stopped): the first look stands. */
+			if (!locked)
+				goto fail;
+			if (fstat(fd, sb) < 0) {
+				rc = -errno;
+				(void)lock_range(fd, F_UNLCK, 0, 1);
+				goto fail;
+			}
+		}
+		n = ipcx__pread_full(fd, hdr, sizeof(hdr), 0);
+		if (n < 0) {
+			rc = (int)n;
+			if (locked)
+				(void)lock_range(fd, F_UNLCK, 0, 1);
+			goto fail;
+		}
+		why = NULL;
+		if (geom_decode(hdr, g, &why) < 0) {
+			if (locked)
+				(void)lock_range(fd, F_UNLCK, 0, 1);
+			goto fail; /* the fixed part never changes: no second look */
+		}
+		for (i = 0; i < 2; i++)
+			ok[i] = slot_decode(hdr + SLOT_OFF(i), &s[i]);
+		i = ok[0] && ok[1] ? (s[1].gen > s[0].gen) : ok[1];
+		if (!ok[i])
+			why = "has no readable state slot (both checksums fail)";
+		else if (!state_sane(g, &s[i]))
+			why = "has an impossible read or write position";
+		else if (s[i].read_off > (uint64_t)sb->st_size)
+			why = "is truncated below its read position";
+		if (locked)
+			(void)lock_range(fd, F_UNLCK, 0, 1);
+		if (why == NULL)
+			break;
+		if (attempt == 1)
+			goto fail;
 	}
-	if (geom_decode(hdr, g, &why) < 0)
-		goto fail;
-	for (i = 0; i < 2; i++)
-		ok[i] = slot_decode(hdr + SLOT_OFF(i), &s[i]);
-	i = ok[0] && ok[1] ? (s[1].gen > s[0].gen) : ok[1];
-	if (!ok[i]) {
-		why = "has no readable state slot (both checksums fail)";
-		goto fail;
-	}
-	if (!state_sane(g, &s[i])) {
-		why = "has an impossible read or write position";
-		goto fail;
-	}
-	if (s[i].read_off > (uint64_t)sb->st_size) {
-		why = "is truncated below its read position";
-		goto fail;
-	}
+	if (ret_st != NULL)
+		*ret_st = s[i];
 	return fd;
 fail:
 	if (why != NULL)
-		ipcx__set_errmsg(ch, "%s %s", f->path, why);
+		ipcx__set_errmsg(ch, "%s %s", path, why);
 	ipcx__close(fd);
 	return rc;
 }
@@ -682,6 +735,10 @@ file_adopt_fd(struct ipcx_chan *ch, int fd, const struct log_geom *g, const stru
 	f->ino = sb->st_ino;
 	f->fsize = (uint64_t)sb->st_size;
 	ch->max = g->max;
+	/* A handle that does not say takes the durability the log was made
+	 * with: it is the queue's promise, not one process's. */
+	if (!f->want_sync && g->sync != 0)
+		f->sync = (enum file_sync)(g->sync - 1);
 }
 
 /* fsync the directory holding path, so a link or rename in it survives a
@@ -807,6 +864,7 @@ file_chan_create(struct ipcx_chan *ch)
 	g.max = (uint32_t)(ch->max != 0 ? ch->max : FILE_DEFAULT_MAX);
 	g.size = f->want_size ? f->size_opt : file_default_size(g.max);
 	g.created = realtime_ns();
+	g.sync = (uint32_t)f->sync + 1;
 	ch->max = g.max;
 	fd = log_make(ch, &g);
 	if (fd >= 0) {
@@ -2229,13 +2287,209 @@ file_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 		st->owner_uid = sb.st_uid;
 		st->has_owner = 1;
 	}
-	if (file_lock(ch, IPCX_DEADLINE_NOW) == 0) {
-		uint64_t q = f->st.write_seq - f->st.read_seq;
+	snprintf(st->sync, sizeof(st->sync), "%s", sync_names[f->sync]);
+	st->log_limit = f->geom.size;
+	/* A busy log is waited for a little (a stopped holder: queued stays
+	 * unknown), so that stat of a queue at work still says where it is. */
+	if (file_lock(ch, ipcx__deadline_from_ms(200)) == 0) {
+		uint64_t q = f->st.write_seq - f->st.read_seq, off = f->st.read_off;
+		uint64_t seq = f->st.read_seq;
+		struct rec r;
+
 		st->queued = (long)(q > f->st.done_ahead ? q - f->st.done_ahead : 0);
 		st->queued_unit = 0;
+		st->has_log = 1;
+		st->queued_bytes = f->st.write_off - f->st.read_off;
+		st->read_pos = f->st.read_off;
+		st->log_bytes = f->fsize;
+		/* The oldest queued one: the first not marked consumed. */
+		while (off < f->st.write_off &&
+		       rec_probe(f, off, seq, f->st.write_off, &r, false) == 0) {
+			if (r.state != REC_DONE) {
+				st->oldest_ns = r.time > 0 && r.time <= INT64_MAX ? (int64_t)r.time : 1;
+				break;
+			}
+			off += r.size;
+			seq++;
+		}
 		(void)file_unlock(ch);
 	}
 	return 0;
+}
+
+/*
+ * A problem met without the lock at (off, seq), below the write position:
+ * corruption, or a receiver that consumed or reset that part while we
+ * read?  Decided under a shared lock (writers are held off for as long as
+ * one probe takes).  Returns 1 corrupt, 0 consumed under us (the snapshot
+ * ends here), 2 whole after all, or -errno.
+ */
+static int
+records_confirm(struct file_chan *f, uint64_t off, uint64_t seq, struct rec *r)
+{
+	uint8_t buf[2 * SLOT_LEN];
+	struct log_state s[2];
+	struct stat sb;
+	bool ok[2], locked = false;
+	int i, rc;
+
+	for (i = 0; i < 200 && !locked; i++) {
+		struct timespec ts = { 0, 5000000 };
+		locked = lock_range(f->fd, F_RDLCK, 0, 1) == 0;
+		if (!locked)
+			nanosleep(&ts, NULL);
+	}
+	/* A holder that does not let go (a stopped process): what we saw
+	 * stands, unconfirmed. */
+	rc = 1;
+	if (!locked)
+		return rc;
+	if (fstat(f->fd, &sb) < 0 || ipcx__pread_full(f->fd, buf, sizeof(buf), LOG_FIXED_LEN) !=
+	                                     (ssize_t)sizeof(buf)) {
+		rc = 0;
+		goto out;
+	}
+	for (i = 0; i < 2; i++)
+		ok[i] = slot_decode(buf + SLOT_LEN * (size_t)i, &s[i]);
+	i = ok[0] && ok[1] ? (s[1].gen > s[0].gen) : ok[1];
+	if (!ok[i] || s[i].read_seq > seq) {
+		rc = 0;
+		goto out;
+	}
+	f->fsize = (uint64_t)sb.st_size;
+	if (s[i].write_off > f->st.write_off) {
+		f->st.write_off = s[i].write_off;
+		f->st.write_seq = s[i].write_seq;
+	}
+	rc = rec_probe(f, off, seq, f->fsize, r, true);
+	rc = rc < 0 ? rc : rc == 0 ? 2 : 1;
+out:
+	(void)lock_range(f->fd, F_UNLCK, 0, 1);
+	return rc;
+}
+
+/* ipcx_records: walk a log read-only, as a receive would see it. */
+static int
+file_chan_records(const struct ipcx_uri *uri, ipcx_record_fn fn, void *arg)
+{
+	struct ipcx_record_view v;
+	struct file_chan *f;
+	struct stat sb;
+	uint8_t *pay = NULL;
+	size_t pcap = 0;
+	uint64_t off, seq;
+	struct rec r;
+	int rc, fd, again = 0;
+
+	rc = file_chan_check(uri);
+	if (rc < 0)
+		return rc;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	f->fd = -1;
+	rc = ipcx__abs_path(uri->address, f->path, sizeof(f->path) - sizeof(COMPACT_SUFFIX));
+	if (rc < 0)
+		goto out;
+	fd = log_open_at(NULL, f->path, O_RDONLY, &f->geom, &sb, &f->st);
+	if (fd < 0) {
+		rc = fd;
+		goto out;
+	}
+	f->fd = fd;
+	f->fsize = (uint64_t)sb.st_size;
+	off = f->st.read_off;
+	seq = f->st.read_seq;
+	while (off < f->fsize) {
+		memset(&v, 0, sizeof(v));
+		rc = rec_probe(f, off, seq, f->fsize, &r, false);
+		if (rc < 0)
+			goto out;
+		if (rc == 0 && r.len > r.have - REC_HDR) {
+			if (r.len > pcap) {
+				uint8_t *p = realloc(pay, r.len);
+				if (p == NULL) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				pay = p;
+				pcap = r.len;
+			}
+			if (ipcx__pread_full(f->fd, pay, r.len, (off_t)(off + REC_HDR)) !=
+			    (ssize_t)r.len)
+				rc = 1;
+		} else if (rc == 0 && r.len > 0) {
+			if (r.len > pcap) {
+				uint8_t *p = realloc(pay, r.len);
+				if (p == NULL) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				pay = p;
+				pcap = r.len;
+			}
+			memcpy(pay, r.raw + REC_HDR, r.len);
+		}
+		if (rc == 0) {
+			rc = rec_crc_ok(f, &r, pay);
+			if (rc < 0)
+				goto out;
+			rc = rc ? 0 : 1;
+		}
+		if (rc > 0) {
+			uint64_t noff, nseq;
+			/* Past the write position: a torn tail or a sender
+			 * still writing, never a message. */
+			if (off >= f->st.write_off)
+				break;
+			rc = records_confirm(f, off, seq, &r);
+			if (rc < 0)
+				goto out;
+			if (rc == 2 && ++again > 3)
+				rc = 1; /* whole under the lock, never outside: say so */
+			if (rc == 0)
+				break;
+			if (rc == 1) {
+				rc = log_resync(f, off, seq, &noff, &nseq);
+				if (rc < 0)
+					goto out;
+				v.seq = seq;
+				v.offset = off;
+				v.len = (size_t)(noff - off);
+				v.state = IPCX_RECORD_CORRUPT;
+				rc = fn(&v, arg);
+				if (rc != 0)
+					goto out;
+				off = noff;
+				seq = nseq;
+				continue;
+			}
+			continue; /* whole after all: read it again */
+		}
+		again = 0;
+		if (r.state != REC_DONE) {
+			v.seq = seq;
+			v.offset = off;
+			v.sent_ns = r.time <= INT64_MAX ? (int64_t)r.time : INT64_MAX;
+			v.len = r.len;
+			v.data = r.len > 0 ? pay : NULL;
+			v.state = lock_held_elsewhere(f->fd, CLAIM_BASE + (off_t)seq, 1) == 1
+			                  ? IPCX_RECORD_BORROWED
+			                  : IPCX_RECORD_QUEUED;
+			rc = fn(&v, arg);
+			if (rc != 0)
+				goto out;
+		}
+		off += r.size;
+		seq++;
+	}
+	rc = 0;
+out:
+	free(pay);
+	if (f->fd >= 0)
+		ipcx__close(f->fd);
+	free(f);
+	return rc;
 }
 
 static const struct ipcx_chan_ops file_ops = {
@@ -2251,6 +2505,7 @@ static const struct ipcx_chan_ops file_ops = {
 	.c_borrow = file_chan_borrow,
 	.c_release = file_chan_release,
 	.c_check = file_chan_check,
+	.c_records = file_chan_records,
 };
 
 static const char *const file_keys[] = { "mode", "max", "sync", "size", NULL };

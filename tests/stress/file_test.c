@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 
 #include "os/sys.h"
 
@@ -751,6 +752,31 @@ test_corrupt_records_skipped(void)
 		ipcx_close(ch);
 	}
 
+	/* The last record's length pointing past the end of the file (within
+	 * max): reported with its offset, never cut away as a torn tail, its
+	 * bytes left as they are. */
+	{
+		char path[PATH_MAX];
+		uint8_t *b0, *b1;
+		size_t l0, l1;
+		make_log(uri, sizeof(uri), 6);
+		set32(lie, 4000);
+		patch(uri, rec_off(6) + 4, lie, 4);
+		uri_path(uri, path, sizeof(path));
+		b0 = read_all(path, &l0);
+		IPCX_PASS(ipcx_join(&ch, uri, 0));
+		for (k = 1; k <= 5; k++)
+			recv_seed(ch, 100, (uint32_t)k);
+		expect_eproto_at(ch, rec_off(6));
+		expect_empty(ch);
+		ipcx_close(ch);
+		b1 = read_all(path, &l1);
+		ASSERT_EQ(l1, l0);
+		ASSERT_MEMEQ(b1 + rec_off(6), b0 + rec_off(6), l0 - rec_off(6));
+		free(b0);
+		free(b1);
+	}
+
 	/* Garbage over records 3 to 5: one report, then record 6. */
 	make_log(uri, sizeof(uri), 6);
 	for (size_t i = 0; i < sizeof(garbage); i++)
@@ -805,6 +831,8 @@ test_corrupt_records_skipped(void)
  * that lies whole below the cut, in order, never the torn one and never an
  * error, and the log takes new messages after it.
  */
+static char copy_uri[IPCX_URI_MAX];
+
 static void
 test_torn_tail_every_offset(void)
 {
@@ -846,6 +874,100 @@ test_torn_tail_every_offset(void)
 		ASSERT_EQ(unlink(cut_path), 0);
 	}
 	free(file);
+}
+
+/*
+ * A copy of the file taken while a sender writes (cp of a live log, or
+ * what reaches the disk at a random moment of a write): every message
+ * whose send returned before the copy began is in the copy, whole and in
+ * order, followed by what else was whole when it was read; a record caught
+ * half written is never delivered, and no error shows.
+ */
+struct copy_shared {
+	atomic_uint acked;
+	atomic_int stop;
+};
+
+static size_t
+copy_len(uint32_t k)
+{
+	return (k * 7919u) % 2000;
+}
+
+static int
+copy_writer(void *p)
+{
+	struct copy_shared *sh = p;
+	uint8_t buf[2000];
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_join(&ch, copy_uri, 0));
+	for (uint32_t k = 1; k <= 20000 && !atomic_load(&sh->stop); k++) {
+		ipcx_test_fill(buf, copy_len(k), k);
+		IPCX_PASS(ipcx_send(ch, buf, copy_len(k), LONG_MS));
+		atomic_store(&sh->acked, k);
+	}
+	ipcx_close(ch);
+	return 0;
+}
+
+static void
+test_copy_while_written(void)
+{
+	char path[PATH_MAX], cpath[600], curi[700];
+	struct copy_shared *sh;
+	uint8_t *file, buf[2000];
+	size_t len;
+	ipcx_chan *a, *ch;
+	pid_t pid;
+	int copies = 0, status;
+	bool reaped = false;
+	uint32_t rng = 7;
+
+	snprintf(copy_uri, sizeof(copy_uri), "%s",
+	         ipcx_test_uri("file", "sync=none&max=2K&size=64M"));
+	uri_path(copy_uri, path, sizeof(path));
+	snprintf(cpath, sizeof(cpath), "%s/copy", ipcx_test_dir);
+	snprintf(curi, sizeof(curi), "file:%s", cpath);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(sh != MAP_FAILED);
+	IPCX_PASS(ipcx_create(&a, copy_uri, 0));
+	pid = ipcx_test_peer(copy_writer, sh);
+	while (copies < 40 && !reaped) {
+		uint32_t before = atomic_load(&sh->acked), k;
+		ssize_t r;
+
+		file = read_all(path, &len);
+		write_all(cpath, file, len);
+		free(file);
+		IPCX_PASS(ipcx_join(&ch, curi, 0));
+		for (k = 1;; k++) {
+			r = ipcx_recv(ch, buf, sizeof(buf), 0);
+			if (r == -EAGAIN)
+				break;
+			if (r != (ssize_t)copy_len(k) || !ipcx_test_check(buf, (size_t)r, k))
+				IPCX_TEST_FAILF("copy %d: message %u -> %zd (%s)", copies, k, r,
+				                r < 0 ? ipcx_errmsg(ch) : "wrong bytes");
+		}
+		if (k - 1 < before)
+			IPCX_TEST_FAILF("copy %d: %u messages, but %u were sent before it", copies,
+			                k - 1, before);
+		ipcx_close(ch);
+		ASSERT_EQ(unlink(cpath), 0);
+		copies++;
+		rng = rng * 1103515245u + 12345u;
+		usleep((rng >> 8) % 3000);
+		reaped = waitpid(pid, &status, WNOHANG) == pid;
+	}
+	atomic_store(&sh->stop, 1);
+	if (reaped)
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	else
+		ipcx_test_wait(pid, LONG_MS);
+	fprintf(stderr, "  %d copies\n", copies);
+	ASSERT_GE(copies, 1);
+	ipcx_close(a);
+	munmap(sh, sizeof(*sh));
 }
 
 /*
@@ -996,6 +1118,351 @@ test_stat_queued(void)
 	ipcx_close(a);
 }
 
+/* ---- what ipcx_stat tells of a log ------------------------------------ */
+
+static int64_t
+realtime_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Bytes, read position, size, limit, the oldest message's send time, and
+ * the sync mode: the creator's, recorded in the log, unless a handle says. */
+static void
+test_stat_log_fields(void)
+{
+	const char *uri = ipcx_test_uri("file", "sync=always&max=4K&size=1M");
+	char path[PATH_MAX], plain[PATH_MAX + 8], other[PATH_MAX + 16];
+	struct ipcx_stat st;
+	const void *bp;
+	size_t bl, len;
+	ipcx_chan *a, *b;
+	uint8_t *file;
+	int64_t t0, t1;
+
+	uri_path(uri, path, sizeof(path));
+	snprintf(plain, sizeof(plain), "file:%s", path);
+	IPCX_PASS(ipcx_create(&a, uri, 0));
+	IPCX_PASS(ipcx_stat(a, &st));
+	ASSERT_EQ(st.has_log, 1);
+	ASSERT_EQ(st.queued, 0);
+	ASSERT_EQ(st.queued_bytes, 0);
+	ASSERT_EQ(st.read_pos, LOG_DATA);
+	ASSERT_EQ(st.log_bytes, LOG_DATA);
+	ASSERT_EQ(st.log_limit, 1 << 20);
+	ASSERT_EQ(st.oldest_ns, 0);
+	ASSERT_STREQ(st.sync, "always");
+	t0 = realtime_now_ns();
+	send_seed(a, 10, 1);
+	t1 = realtime_now_ns();
+	send_seed(a, 100, 2);
+	send_seed(a, 0, 3);
+	IPCX_PASS(ipcx_stat(a, &st));
+	ASSERT_EQ(st.queued, 3);
+	ASSERT_EQ(st.queued_bytes, t_rec_size(10) + t_rec_size(100) + t_rec_size(0));
+	ASSERT_EQ(st.log_bytes, LOG_DATA + st.queued_bytes);
+	ASSERT_TRUE(st.oldest_ns >= t0 && st.oldest_ns <= t1);
+	/* A handle that gives no sync= takes the log's; one that does, its own. */
+	IPCX_PASS(ipcx_join(&b, plain, 0));
+	IPCX_PASS(ipcx_stat(b, &st));
+	ASSERT_STREQ(st.sync, "always");
+	ipcx_close(b);
+	snprintf(other, sizeof(other), "file:%s?sync=none", path);
+	IPCX_PASS(ipcx_join(&b, other, 0));
+	IPCX_PASS(ipcx_stat(b, &st));
+	ASSERT_STREQ(st.sync, "none");
+	/* A borrowed message is still the oldest queued one; a consumed one is
+	 * not, and the read position moves past it. */
+	ASSERT_EQ(ipcx_recv_borrow(b, &bp, &bl, LONG_MS), 10);
+	IPCX_PASS(ipcx_stat(a, &st));
+	ASSERT_TRUE(st.oldest_ns >= t0 && st.oldest_ns <= t1);
+	ASSERT_EQ(st.read_pos, LOG_DATA);
+	IPCX_PASS(ipcx_release(b, bp));
+	IPCX_PASS(ipcx_stat(a, &st));
+	ASSERT_EQ(st.queued, 2);
+	ASSERT_EQ(st.read_pos, LOG_DATA + t_rec_size(10));
+	ASSERT_EQ(st.queued_bytes, t_rec_size(100) + t_rec_size(0));
+	ASSERT_TRUE(st.oldest_ns > t1);
+	ipcx_close(b);
+	ipcx_close(a);
+	/* The mode is in the header (bytes 28..31: mode + 1); a log of an
+	 * ipcx that recorded none (0) is batch; an impossible one is refused,
+	 * and left as it was. */
+	file = read_all(path, &len);
+	ASSERT_EQ(le32(file + 28), 3);
+	set32(file + 28, 0);
+	set32(file + 60, t_crc(file, 60));
+	write_all(path, file, len);
+	IPCX_PASS(ipcx_join(&b, plain, 0));
+	IPCX_PASS(ipcx_stat(b, &st));
+	ASSERT_STREQ(st.sync, "batch");
+	recv_seed(b, 100, 2);
+	ipcx_close(b);
+	free(file);
+	file = read_all(path, &len);
+	set32(file + 28, 4);
+	set32(file + 60, t_crc(file, 60));
+	write_all(path, file, len);
+	IPCX_FAIL(ipcx_join(&b, plain, 0), -EPROTO);
+	{
+		size_t alen;
+		uint8_t *after = read_all(path, &alen);
+		ASSERT_EQ(alen, len);
+		ASSERT_MEMEQ(after, file, len);
+		free(after);
+	}
+	free(file);
+}
+
+/* ---- listing the queue without taking from it (ipcx_records) ----------- */
+
+struct seen_rec {
+	uint64_t seq, off;
+	size_t len;
+	int state;
+	uint32_t seed;  /* the payload's seed (checked), for queued/borrowed */
+};
+
+struct rec_list {
+	struct seen_rec r[64];
+	int n;
+	int stop_at;    /* the callback's value once n reaches it (0: never) */
+};
+
+static int
+collect(const struct ipcx_record_view *v, void *arg)
+{
+	struct rec_list *l = arg;
+	struct seen_rec *s;
+
+	ASSERT_LT(l->n, 64);
+	s = &l->r[l->n++];
+	s->seq = v->seq;
+	s->off = v->offset;
+	s->len = v->len;
+	s->state = v->state;
+	s->seed = 0;
+	if (v->state != IPCX_RECORD_CORRUPT) {
+		ASSERT_TRUE(v->sent_ns > 1600000000ll * 1000000000ll);
+		for (uint32_t k = 1; k <= 64; k++)
+			if (ipcx_test_check(v->data, v->len, k))
+				s->seed = k;
+		ASSERT_NE(s->seed, 0);
+	} else {
+		ASSERT_TRUE(v->data == NULL);
+	}
+	return l->stop_at != 0 && l->n == l->stop_at ? 42 : 0;
+}
+
+static int
+borrow_first_and_hang(void *p)
+{
+	struct line_arg *a = p;
+	const void *bp;
+	size_t bl;
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_join(&ch, a->uri, 0));
+	ASSERT_EQ(ipcx_recv_borrow(ch, &bp, &bl, LONG_MS), 100);
+	ASSERT_TRUE(ipcx_test_check(bp, 100, 1));
+	ipcx_test_line_put(a->line, 'b');
+	pause();
+	return 1;
+}
+
+static void
+test_records_listed(void)
+{
+	char uri[IPCX_URI_MAX], path[PATH_MAX], link[700];
+	struct line_arg la;
+	struct ipcx_test_line line;
+	struct rec_list l = { 0 };
+	struct t_slot s;
+	uint8_t *before, *after, flip = 0x5a;
+	size_t blen, alen;
+	ipcx_chan *ch;
+	pid_t pid;
+	int status;
+
+	/* Six 100-byte messages; the first borrowed by a live process, the
+	 * second consumed past it (marked), the fifth corrupt. */
+	make_log(uri, sizeof(uri), 6);
+	uri_path(uri, path, sizeof(path));
+	la.uri = uri;
+	la.line = &line;
+	ipcx_test_line_open(&line);
+	IPCX_PASS(ipcx_join(&ch, uri, 0));
+	pid = ipcx_test_peer(borrow_first_and_hang, &la);
+	ASSERT_EQ(ipcx_test_line_get(&line), 'b');
+	recv_seed(ch, 100, 2);
+	ipcx_close(ch);
+	patch(uri, rec_off(5) + REC_HDR + 7, &flip, 1);
+	before = read_all(path, &blen);
+	IPCX_PASS(ipcx_records(uri, collect, &l));
+	after = read_all(path, &alen);
+	ASSERT_EQ(alen, blen);
+	ASSERT_MEMEQ(after, before, blen);
+	free(after);
+	ASSERT_EQ(l.n, 5); /* 1 borrowed, 3, 4, 5 corrupt, 6 */
+	ASSERT_EQ(l.r[0].seq, 1);
+	ASSERT_EQ(l.r[0].state, IPCX_RECORD_BORROWED);
+	ASSERT_EQ(l.r[0].seed, 1);
+	ASSERT_EQ(l.r[0].off, rec_off(1));
+	ASSERT_EQ(l.r[1].seq, 3);
+	ASSERT_EQ(l.r[1].state, IPCX_RECORD_QUEUED);
+	ASSERT_EQ(l.r[1].seed, 3);
+	ASSERT_EQ(l.r[1].len, 100);
+	ASSERT_EQ(l.r[2].seed, 4);
+	ASSERT_EQ(l.r[3].seq, 5);
+	ASSERT_EQ(l.r[3].state, IPCX_RECORD_CORRUPT);
+	ASSERT_EQ(l.r[3].off, rec_off(5));
+	ASSERT_EQ(l.r[3].len, t_rec_size(100));
+	ASSERT_EQ(l.r[4].seq, 6);
+	ASSERT_EQ(l.r[4].seed, 6);
+	/* The callback ends the walk with its value. */
+	l.n = 0;
+	l.stop_at = 2;
+	ASSERT_EQ(ipcx_records(uri, collect, &l), 42);
+	ASSERT_EQ(l.n, 2);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	/* The borrower died: its message is queued again. */
+	l.n = 0;
+	l.stop_at = 0;
+	IPCX_PASS(ipcx_records(uri, collect, &l));
+	ASSERT_EQ(l.r[0].state, IPCX_RECORD_QUEUED);
+	free(before);
+
+	/* A record past the slot's write position (its sender died before
+	 * the slot) is committed: listed; a torn one after it is not. */
+	make_log(uri, sizeof(uri), 2);
+	uri_path(uri, path, sizeof(path));
+	before = read_all(path, &blen);
+	ASSERT_TRUE(t_slot(before, &s));
+	s.write_off = rec_off(2);
+	s.write_seq = 2;
+	t_put_slot(before, &s, NULL);
+	before = realloc(before, blen + 50);
+	ASSERT_TRUE(before != NULL);
+	memcpy(before + blen, before + rec_off(2), 50); /* a torn copy */
+	write_all(path, before, blen + 50);
+	l.n = 0;
+	IPCX_PASS(ipcx_records(uri, collect, &l));
+	ASSERT_EQ(l.n, 2);
+	ASSERT_EQ(l.r[1].seq, 2);
+	ASSERT_EQ(l.r[1].state, IPCX_RECORD_QUEUED);
+	after = read_all(path, &alen);
+	ASSERT_EQ(alen, blen + 50);
+	free(after);
+	free(before);
+
+	/* What is no log: the errors a join gives, nothing touched. */
+	{
+		char tpath[600], turi[700];
+		l.n = 0;
+		snprintf(turi, sizeof(turi), "file:%s/none", ipcx_test_dir);
+		IPCX_FAIL(ipcx_records(turi, collect, &l), -ENOENT);
+		snprintf(tpath, sizeof(tpath), "%s/text", ipcx_test_dir);
+		write_all(tpath, "not a log\n", 10);
+		snprintf(turi, sizeof(turi), "file:%s", tpath);
+		IPCX_FAIL(ipcx_records(turi, collect, &l), -EPROTO);
+		ASSERT_TRUE(strstr(ipcx_errmsg(NULL), "not an ipcx log") != NULL);
+		snprintf(tpath, sizeof(tpath), "%s/link", ipcx_test_dir);
+		ASSERT_EQ(symlink(path, tpath), 0);
+		snprintf(link, sizeof(link), "file:%s", tpath);
+		IPCX_FAIL(ipcx_records(link, collect, &l), -ELOOP);
+	}
+	IPCX_FAIL(ipcx_records("fifo:/tmp/x", collect, &l), -ENOTSUP);
+	IPCX_FAIL(ipcx_records(link, NULL, NULL), -EINVAL);
+	ASSERT_EQ(l.n, 0);
+	{
+		struct ipcx_scheme_info info;
+		IPCX_PASS(ipcx_scheme_info("file", &info));
+		ASSERT_TRUE(info.caps & IPCX_SCHEME_RECORDS);
+		IPCX_PASS(ipcx_scheme_info("fifo", &info));
+		ASSERT_TRUE(!(info.caps & IPCX_SCHEME_RECORDS));
+	}
+}
+
+/* Listing (and joining) while a receiver consumes and resets the log:
+ * never a false "corrupt", never a message out of order. */
+struct walk_state {
+	uint64_t last_seq;
+	int n;
+};
+
+static int
+walk_check(const struct ipcx_record_view *v, void *arg)
+{
+	struct walk_state *w = arg;
+
+	if (v->state == IPCX_RECORD_CORRUPT)
+		IPCX_TEST_FAILF("a live log listed as corrupt at offset %llu (seq %llu)",
+		                (unsigned long long)v->offset, (unsigned long long)v->seq);
+	if (v->seq <= w->last_seq)
+		IPCX_TEST_FAILF("seq %llu after %llu", (unsigned long long)v->seq,
+		                (unsigned long long)w->last_seq);
+	if (v->len < 4 || !ipcx_test_check((const uint8_t *)v->data + 4, v->len - 4,
+	                                   *(const uint32_t *)v->data))
+		IPCX_TEST_FAILF("a listed message has wrong bytes");
+	w->last_seq = v->seq;
+	w->n++;
+	return 0;
+}
+
+static int
+churn(void *p)
+{
+	const char *uri = p;
+	uint8_t buf[1100];
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_join(&ch, uri, 0));
+	for (uint32_t k = 1; k <= 6000; k++) {
+		size_t n = 4 + (k * 7919u) % 1000;
+		memcpy(buf, &k, 4);
+		ipcx_test_fill(buf + 4, n - 4, k);
+		IPCX_PASS(ipcx_send(ch, buf, n, LONG_MS));
+		if (k % 3 != 0 && ipcx_recv(ch, buf, sizeof(buf), LONG_MS) < 0)
+			return 1;
+		if (k % 40 == 0) /* drain now and then: resets in place */
+			while (ipcx_recv(ch, buf, sizeof(buf), 0) >= 0)
+				;
+	}
+	ipcx_close(ch);
+	return 0;
+}
+
+static void
+test_records_while_busy(void)
+{
+	const char *uri = ipcx_test_uri("file", "sync=none&max=2K&size=64K");
+	ipcx_chan *a, *b;
+	pid_t pid;
+	int walks = 0, status;
+
+	IPCX_PASS(ipcx_create(&a, uri, 0));
+	pid = ipcx_test_peer(churn, (void *)uri);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		struct walk_state w = { 0, 0 };
+		int rc = ipcx_records(uri, walk_check, &w);
+		if (rc < 0)
+			IPCX_TEST_FAILF("walk %d: %s (%s)", walks, ipcx_errname(rc), ipcx_errmsg(NULL));
+		/* A join reads the state the same way, without the lock. */
+		rc = ipcx_join(&b, uri, 0);
+		if (rc < 0)
+			IPCX_TEST_FAILF("join %d: %s (%s)", walks, ipcx_errname(rc), ipcx_errmsg(NULL));
+		ipcx_close(b);
+		walks++;
+	}
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fprintf(stderr, "  %d walks\n", walks);
+	ipcx_close(a);
+}
+
 /* ---- sync= ------------------------------------------------------------ */
 
 static atomic_int n_datasync;
@@ -1036,6 +1503,15 @@ test_sync_policy(void)
 
 	ipcx__sys.fdatasync = count_fdatasync;
 	ASSERT_EQ(sync_round("sync=none", 300), 0);
+	/* always: each send is on disk before it returns. */
+	uri = ipcx_test_uri("file", "sync=always");
+	IPCX_PASS(ipcx_create(&a, uri, 0));
+	for (int k = 0; k < 5; k++) {
+		before = atomic_load(&n_datasync);
+		send_seed(a, 10, (uint32_t)k);
+		ASSERT_EQ(atomic_load(&n_datasync), before + 1);
+	}
+	ipcx_close(a);
 	/* always: every send and every receive. */
 	ASSERT_EQ(sync_round("sync=always", 50), 100);
 	/* batch: one per 128 changes, plus one for each 100 ms that passed. */
@@ -1057,6 +1533,80 @@ test_sync_policy(void)
 	ipcx_close(a);
 	ASSERT_EQ(atomic_load(&n_datasync), before + 2);
 	ipcx__sys_reset();
+}
+
+/* ---- waiting without spinning ----------------------------------------- */
+
+static atomic_int n_ppoll, n_pread;
+
+static int
+count_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+	atomic_fetch_add(&n_ppoll, 1);
+	return ppoll(fds, n, ts, mask);
+}
+
+static ssize_t
+count_pread(int fd, void *buf, size_t n, off_t off)
+{
+	atomic_fetch_add(&n_pread, 1);
+	return pread(fd, buf, n, off);
+}
+
+static int
+send_later(void *p)
+{
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_join(&ch, p, 0));
+	usleep(200 * 1000);
+	ipcx_test_send_str(ch, "woken");
+	ipcx_close(ch);
+	return 0;
+}
+
+/*
+ * A receiver with nothing to take sleeps in one poll(2) on its inotify
+ * watch until the deadline or a change - counted at the system-call table:
+ * a receiver that looked again and again (spinning, or polling with
+ * back-off) would read the log's state each time.
+ */
+static void
+test_wait_sleeps(void)
+{
+	const char *uri = ipcx_test_uri("file", "sync=none");
+	struct pollfd p;
+	uint8_t buf[16];
+	ipcx_chan *a;
+	pid_t pid;
+
+	IPCX_PASS(ipcx_create(&a, uri, 0));
+	ipcx__sys.ppoll = count_ppoll;
+	ipcx__sys.pread = count_pread;
+	IPCX_FAIL(ipcx_recv(a, buf, sizeof(buf), 1000), -ETIMEDOUT);
+	if (atomic_load(&n_ppoll) > 2 || atomic_load(&n_pread) > 8)
+		IPCX_TEST_FAILF("a second's wait made %d polls and %d reads", atomic_load(&n_ppoll),
+		                atomic_load(&n_pread));
+	/* A send from another process ends the sleep. */
+	atomic_store(&n_ppoll, 0);
+	atomic_store(&n_pread, 0);
+	pid = ipcx_test_peer(send_later, (void *)uri);
+	ipcx_test_recv_str(a, "woken");
+	ipcx_test_wait(pid, LONG_MS);
+	if (atomic_load(&n_ppoll) > 3 || atomic_load(&n_pread) > 12)
+		IPCX_TEST_FAILF("a wait for one message made %d polls and %d reads",
+		                atomic_load(&n_ppoll), atomic_load(&n_pread));
+	ipcx__sys_reset();
+	/* ipcx_pollfd: quiet while empty, readable once another process sends. */
+	p.fd = ipcx_pollfd(a);
+	ASSERT_GE(p.fd, 0);
+	p.events = POLLIN;
+	ASSERT_EQ(poll(&p, 1, 0), 0);
+	pid = ipcx_test_peer(send_later, (void *)uri);
+	ASSERT_EQ(poll(&p, 1, LONG_MS), 1);
+	ipcx_test_recv_str(a, "woken");
+	ipcx_test_wait(pid, LONG_MS);
+	ipcx_close(a);
 }
 
 /* ---- a lock held by a stopped, then a dead, process ------------------- */
@@ -1496,10 +2046,15 @@ TEST_LIST = {
 	{ "file other user", test_other_user },
 	{ "file corrupt records reported and skipped", test_corrupt_records_skipped },
 	{ "file torn tail cut at every offset", test_torn_tail_every_offset },
+	{ "file copy taken while written", test_copy_while_written },
 	{ "file power cut and reboot", test_power_cut_reboot },
 	{ "file borrow and release", test_borrow_release },
 	{ "file stat queued", test_stat_queued },
+	{ "file stat of a log", test_stat_log_fields },
+	{ "file records listed without consuming", test_records_listed },
+	{ "file records listed while busy", test_records_while_busy },
 	{ "file sync policy", test_sync_policy },
+	{ "file waiting sleeps", test_wait_sleeps },
 	{ "file stopped then dead lock holder", test_stopped_lock_holder },
 	{ "file removed under a channel", test_removed_under_channel },
 	{ "file relative path", test_relative_path },

@@ -132,6 +132,10 @@ cli_hint(const char *verb, const struct cli_uri *u, int err)
 		snprintf(buf, sizeof(buf), "start a server with `ipcx listen %s`", w);
 		return buf;
 	case EPROTO:
+		/* Framing is a byte stream's; a message transport's -EPROTO is
+		 * what is there (not a log, a corrupt record): its sentence. */
+		if (!(u->caps & IPCX_SCHEME_STREAM))
+			return NULL;
 		return "both ends must use the same framing= (len, line or raw)";
 	case EADDRINUSE:
 		return "another server listens there; stop it or pick another address";
@@ -765,6 +769,12 @@ cli_open_failed(const char *verb, const struct cli_uri *u, const struct cli_dead
 	/* The URI passed ipcx_uri_check, so -EINVAL now has a cause outside
 	 * it (a path that is not a FIFO), which the library names. */
 	if (err == -EINVAL && detail[0] != '\0') {
+		cli_say(verb, u->text, "%s", detail);
+		return CLI_FAIL;
+	}
+	/* Likewise -EPROTO from a message transport: what is there is not its
+	 * kind of object (not a log), and framing has nothing to do with it. */
+	if (err == -EPROTO && detail[0] != '\0' && !(u->caps & IPCX_SCHEME_STREAM)) {
 		cli_say(verb, u->text, "%s", detail);
 		return CLI_FAIL;
 	}

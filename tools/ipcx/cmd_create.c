@@ -351,6 +351,8 @@ cli_rm_main(int argc, char **argv)
 		 * a FIFO), which the library names. */
 		if (rc == -EINVAL && ipcx_errmsg(NULL)[0] != '\0')
 			cli_say("rm", u.text, "%s; ipcx will not remove it", ipcx_errmsg(NULL));
+		else if (rc == -EPROTO && ipcx_errmsg(NULL)[0] != '\0')
+			cli_say("rm", u.text, "%s", ipcx_errmsg(NULL));
 		else if (rc == -ENOTSOCK)
 			cli_say("rm", u.text, "what is there is not a socket; ipcx will not remove "
 			                      "it");

@@ -23,7 +23,9 @@ static const char stat_help[] =
 	"Describe a channel: its scheme and canonical URI; what the mechanism\n"
 	"tells (permission mode and owner of a named object, largest message,\n"
 	"messages or bytes queued; for a FIFO, whether a receiver holds it, and\n"
-	"its pid); for a shared-memory ring, its slots and participants, alive\n"
+	"its pid); for a log (file:), the bytes queued, the read position, the\n"
+	"file's size and limit, the age of the oldest queued message and the sync\n"
+	"mode; for a shared-memory ring, its slots and participants, alive\n"
 	"or not; for a socket, that a server listens there (its address and\n"
 	"port as it resolved) and\n"
 	"its pid/uid/gid (it is connected to: its server sees one client come and\n"
@@ -80,6 +82,18 @@ stat_time(int64_t secs, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
 }
 
+/* Milliseconds since a CLOCK_REALTIME time in ns (0 if it is ahead). */
+static int64_t
+stat_age_ms(int64_t then_ns)
+{
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return now > then_ns ? (now - then_ns) / 1000000 : 0;
+}
+
 /* A socket's peer, seen from stat's connection, is its server. */
 static const char *
 stat_peer_word(const struct stat_view *v)
@@ -115,6 +129,19 @@ stat_print_text(const struct stat_view *v)
 		else
 			printf("queued: unknown\n");
 	}
+	if (st->has_log) {
+		printf("queued_bytes: %llu\n", (unsigned long long)st->queued_bytes);
+		printf("read_pos: %llu\n", (unsigned long long)st->read_pos);
+		printf("log_bytes: %llu\n", (unsigned long long)st->log_bytes);
+		if (st->oldest_ns > 0)
+			printf("oldest_age: %.3f s\n", (double)stat_age_ms(st->oldest_ns) / 1000);
+		else
+			printf("oldest_age: none\n");
+	}
+	if (st->log_limit > 0)
+		printf("log_limit: %llu\n", (unsigned long long)st->log_limit);
+	if (st->sync[0] != '\0')
+		printf("sync: %s\n", st->sync);
 	if (st->receiver >= 0)
 		printf("receiver: %s\n", st->receiver ? "yes" : "no");
 	if (st->receiver > 0 && st->receiver_pid > 0)
@@ -173,6 +200,22 @@ stat_print_json(const struct stat_view *v)
 			       st->queued_unit ? "bytes" : "messages");
 		else
 			printf(",\"queued\":null");
+	}
+	if (st->has_log) {
+		printf(",\"queued_bytes\":%llu,\"read_pos\":%llu,\"log_bytes\":%llu",
+		       (unsigned long long)st->queued_bytes, (unsigned long long)st->read_pos,
+		       (unsigned long long)st->log_bytes);
+		if (st->oldest_ns > 0)
+			printf(",\"oldest_sent_ns\":%lld,\"oldest_age_ms\":%lld",
+			       (long long)st->oldest_ns, (long long)stat_age_ms(st->oldest_ns));
+		else
+			printf(",\"oldest_sent_ns\":null,\"oldest_age_ms\":null");
+	}
+	if (st->log_limit > 0)
+		printf(",\"log_limit\":%llu", (unsigned long long)st->log_limit);
+	if (st->sync[0] != '\0') {
+		printf(",\"sync\":");
+		cli_json_string(stdout, st->sync);
 	}
 	if (st->receiver >= 0)
 		printf(",\"receiver\":%s", st->receiver ? "true" : "false");
