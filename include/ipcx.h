@@ -122,7 +122,12 @@ struct ipcx_stat {
 	int receiver;          /* 1: a receiver holds the channel now (fifo:), 0: none,
 	                        * -1: not known to the mechanism */
 	pid_t receiver_pid;    /* that receiver, when receiver is 1 and known; else 0 */
-	uint32_t reserved[14];
+	int capacity_unit;     /* of capacity: 0 = messages, 1 = bytes */
+	long capacity;         /* the most the object holds (mq: maxmsg, sysvmq:
+	                        * msg_qbytes), -1 if unknown */
+	pid_t last_sender_pid; /* the last process that sent / received, where the */
+	pid_t last_receiver_pid; /* kernel keeps them (sysvmq:); else 0 */
+	uint32_t reserved[10];
 };
 
 /*
@@ -321,6 +326,8 @@ IPCX_API const char *ipcx_errmsg(ipcx_chan *ch);
 #define IPCX_SCHEME_ADDRESS_OPTIONAL (1u << 12) /* an empty address is valid (ipcx_pair) */
 #define IPCX_SCHEME_SEGMENT    (1u << 13) /* its objects are shared-memory segments
                                            * ipcx_segment_open can show */
+#define IPCX_SCHEME_SELF       (1u << 14) /* a receiver is the process itself, which
+                                           * senders reach as SCHEME:PID (signal:self) */
 
 struct ipcx_scheme_info {
 	char scheme[16];            /* "fifo" */

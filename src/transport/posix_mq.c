@@ -383,7 +383,10 @@ mq_chan_create(struct ipcx_chan *ch)
 		if (tries == 3)
 			return -EEXIST;
 	}
-	if (rc == 0 && fchmod(q->mqd, ch->mode) < 0)
+	/* A leftover adopted keeps its mode unless mode= says otherwise: a
+	 * restart must not take away what others were allowed. */
+	if (rc == 0 && (made || ipcx__uri_get(&ch->uri, "mode") != NULL) &&
+	    fchmod(q->mqd, ch->mode) < 0)
 		rc = -errno;
 	if (rc < 0 && q->mqd >= 0) {
 		/* A failed create leaves nothing behind that it made; an adopted
@@ -658,7 +661,10 @@ mq_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 	if (mq_getattr((mqd_t)q->mqd, &attr) == 0) {
 		st->queued = attr.mq_curmsgs + (q->kept ? 1 : 0);
 		st->queued_unit = 0;
+		st->capacity = attr.mq_maxmsg;
+		st->capacity_unit = 0;
 	}
+	/* The kernel keeps no last sender or receiver of a POSIX queue. */
 	if (fstat(q->mqd, &sb) == 0) {
 		st->mode = sb.st_mode & 07777;
 		st->owner_uid = sb.st_uid;

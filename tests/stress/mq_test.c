@@ -68,6 +68,29 @@ raw_exists(const char *uri)
 	return true;
 }
 
+static unsigned
+raw_mode(const char *uri)
+{
+	struct mq_attr a;
+	struct stat st;
+
+	raw_attr(uri, &a, &st);
+	return st.st_mode & 0777;
+}
+
+static int
+chmod_raw(const char *uri, mode_t mode)
+{
+	mqd_t d = mq_open(mq_path(uri), O_RDONLY | O_NONBLOCK);
+	int rc;
+
+	if (d == (mqd_t)-1)
+		return -1;
+	rc = fchmod((int)d, mode);
+	mq_close(d);
+	return rc;
+}
+
 /* The URI with a query added. */
 static const char *
 with(const char *uri, const char *query)
@@ -164,6 +187,11 @@ test_geometry(void)
 	ASSERT_EQ(st.max_msg, 100);
 	ASSERT_EQ(st.queued, 1);
 	ASSERT_EQ(st.queued_unit, 0);
+	ASSERT_EQ(st.capacity, 5);
+	ASSERT_EQ(st.capacity_unit, 0);
+	/* The kernel keeps no last sender or receiver of a POSIX queue. */
+	ASSERT_EQ(st.last_sender_pid, 0);
+	ASSERT_EQ(st.last_receiver_pid, 0);
 	ipcx_close(j);
 	IPCX_PASS(ipcx_join(&j, with(uri, "max=40"), 0));
 	IPCX_PASS(ipcx_stat(j, &st));
@@ -272,8 +300,14 @@ test_lifecycle(void)
 	/* Another geometry is not the same object. */
 	IPCX_FAIL(ipcx_create(&c, with(uri, "maxmsg=3&msgsize=64"), 0), -EEXIST);
 	ASSERT_SAYS(NULL, "maxmsg=4", "maxmsg=3");
-	/* The same is adopted, messages and all, and removed by its closing. */
-	IPCX_PASS(ipcx_create(&c, with(uri, "maxmsg=4&msgsize=64"), 0));
+	/* The same is adopted, messages and all, and removed by its closing;
+	 * its mode stays unless mode= says otherwise. */
+	ASSERT_EQ(chmod_raw(uri, 0640), 0);
+	IPCX_PASS(ipcx_create(&c, with(uri, "maxmsg=4&msgsize=64"), IPCX_KEEP));
+	ASSERT_EQ(raw_mode(uri), 0640);
+	ipcx_close(c);
+	IPCX_PASS(ipcx_create(&c, with(uri, "maxmsg=4&msgsize=64&mode=0604"), 0));
+	ASSERT_EQ(raw_mode(uri), 0604);
 	ipcx_test_recv_str(c, "left over");
 	ipcx_close(c);
 	ASSERT_TRUE(!raw_exists(uri));

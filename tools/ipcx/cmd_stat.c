@@ -22,7 +22,9 @@ static const char stat_help[] =
 	"\n"
 	"Describe a channel: its scheme and canonical URI; what the mechanism\n"
 	"tells (permission mode and owner of a named object, largest message,\n"
-	"messages or bytes queued; for a FIFO, whether a receiver holds it, and\n"
+	"messages or bytes queued, and the most it holds; the last sender and\n"
+	"receiver pids where the kernel keeps them; for a FIFO, whether a\n"
+	"receiver holds it, and\n"
 	"its pid); for a shared-memory ring, its slots and participants, alive\n"
 	"or not; for a socket, that a server listens there (its address and\n"
 	"port as it resolved) and\n"
@@ -115,6 +117,12 @@ stat_print_text(const struct stat_view *v)
 		else
 			printf("queued: unknown\n");
 	}
+	if (st->capacity >= 0)
+		printf("capacity: %ld %s\n", st->capacity, st->capacity_unit ? "bytes" : "messages");
+	if (st->last_sender_pid > 0)
+		printf("last_sender_pid: %ld\n", (long)st->last_sender_pid);
+	if (st->last_receiver_pid > 0)
+		printf("last_receiver_pid: %ld\n", (long)st->last_receiver_pid);
 	if (st->receiver >= 0)
 		printf("receiver: %s\n", st->receiver ? "yes" : "no");
 	if (st->receiver > 0 && st->receiver_pid > 0)
@@ -174,6 +182,13 @@ stat_print_json(const struct stat_view *v)
 		else
 			printf(",\"queued\":null");
 	}
+	if (st->capacity >= 0)
+		printf(",\"capacity\":%ld,\"capacity_unit\":\"%s\"", st->capacity,
+		       st->capacity_unit ? "bytes" : "messages");
+	if (st->last_sender_pid > 0)
+		printf(",\"last_sender_pid\":%ld", (long)st->last_sender_pid);
+	if (st->last_receiver_pid > 0)
+		printf(",\"last_receiver_pid\":%ld", (long)st->last_receiver_pid);
 	if (st->receiver >= 0)
 		printf(",\"receiver\":%s", st->receiver ? "true" : "false");
 	if (st->receiver > 0 && st->receiver_pid > 0)
