@@ -22,7 +22,8 @@
  *    between (a prompt reply is seen at once), then sleeps 20 us doubling
  *    to 5 ms: a receiver idle for long polls 200 times a second and sees a
  *    message 2.5 ms late on average, 5 ms at most.  That is the price;
- *    ipcx-sysvmq(7) states it, and ipcx_pollfd is -ENOTSUP.
+ *    ipcx-sysvmq(7) gives the figures tests/stress/sysvmq_wait_cost
+ *    measured, and ipcx_pollfd is -ENOTSUP.
  *  - A removed queue (IPC_RMID) is the end: receives answer IPCX_EOF,
  *    sends -EPIPE, since nothing can arrive on it or read from it again.
  *  - The system limits (/proc/sys/kernel/msgmax, msgmnb, msgmni) and the

@@ -45,6 +45,13 @@ if scheme_built mq; then
 	expect 4 "$IPCX" rm "$MQ" 2> /dev/null
 	[ -z "$(ls "$IPCX_REGISTRY_DIR")" ] || fail "mq rm left the registry entry"
 	ok "create, stat (queued, capacity, mode, owner; no invented pids) and rm of mq:"
+	# Deadlines are poll(2) on the queue descriptor: the wall-clock
+	# mq_timedsend/mq_timedreceive are never called.
+	if [ -n "${IPCX_TEST_SOURCE_DIR:-}" ]; then
+		! grep -n 'mq_timed[a-z]* *(' "$IPCX_TEST_SOURCE_DIR"/src/transport/*.c ||
+			fail "a transport calls mq_timedsend/mq_timedreceive"
+		ok "no transport calls mq_timedsend or mq_timedreceive"
+	fi
 fi
 
 if scheme_built sysvmq; then

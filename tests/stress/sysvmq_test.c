@@ -653,9 +653,32 @@ late_sender(void *arg)
 	return 0;
 }
 
+/* The handler of every signal, to tell that a wait installed none. */
+static void
+handlers(void (*out[])(int))
+{
+	struct sigaction sa;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		out[sig] = sigaction(sig, NULL, &sa) == 0 ? sa.sa_handler : NULL;
+}
+
+static void
+no_handler_installed(void (*before[])(int))
+{
+	void (*now[NSIG])(int);
+	int sig;
+
+	handlers(now);
+	for (sig = 1; sig < NSIG; sig++)
+		if (now[sig] != before[sig])
+			IPCX_TEST_FAILF("a wait installed a handler for signal %d", sig);
+}
+
 /* There is no descriptor: a wait forever still ends for a message, for
  * ipcx_wake, for a signal on an IPCX_INTERRUPTIBLE channel; a deadline is
- * kept through signals. */
+ * kept through signals; and no signal handler is ever installed. */
 static void
 test_waits(void)
 {
@@ -664,9 +687,11 @@ test_waits(void)
 	pthread_t self = pthread_self(), t;
 	ipcx_chan *c, *ic;
 	char buf[64];
+	void (*before[NSIG])(int);
 	int64_t t0;
 	pid_t pid;
 
+	handlers(before);
 	shared_uri = ipcx_test_uri("sysvmq", NULL);
 	IPCX_PASS(ipcx_create(&c, shared_uri, 0));
 	IPCX_PASS(ipcx_join(&ic, shared_uri, IPCX_INTERRUPTIBLE));
@@ -683,6 +708,12 @@ test_waits(void)
 	IPCX_FAIL(ipcx_recv(c, buf, sizeof(buf), -1), -ECANCELED);
 	ASSERT_GE(ipcx_test_now_ms() - t0, 90);
 	pthread_join(t, NULL);
+	/* Two wakes before a wait: it ends at once, the next one waits. */
+	ipcx_wake(c);
+	ipcx_wake(c);
+	IPCX_FAIL(ipcx_recv(c, buf, sizeof(buf), -1), -ECANCELED);
+	IPCX_FAIL(ipcx_recv(c, buf, sizeof(buf), 30), -ETIMEDOUT);
+	no_handler_installed(before);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_tick;
