@@ -601,7 +601,9 @@ signal_chan_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int6
 			return -EPIPE;
 		}
 		if (rc == -EPERM)
-			ipcx__set_errmsg(ch, "not permitted to signal process %d", (int)s->pid);
+			ipcx__set_errmsg(ch, "process %d now belongs to another user: only its "
+			                     "user (or a privileged process) may signal it",
+			                 (int)s->pid);
 		return rc;
 	}
 }
