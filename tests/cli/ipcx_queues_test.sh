@@ -109,4 +109,28 @@ if scheme_built signal; then
 	reap "$R" 0
 	[ ! -s quiet.err ] || fail "recv -q announced: $(cat quiet.err)"
 	ok "signal: create is a usage error (2); recv signal:self announces its pid (not with -q)"
+
+	# With --format json the first record says it too, and send reads that
+	# record as no message: the copy recv | send stays lossless.
+	"$IPCX" create fifo:copy
+	bg "$IPCX" recv -n 2 --format json 'signal:self?sig=USR2' > js.out 2> js.err
+	R=$BG
+	wait_for "[ -s js.out ]"
+	[ "$(head -n 1 js.out)" = "{\"receiving\":\"signal:self?sig=USR2\",\"pid\":$R}" ] ||
+		fail "json announcement: $(cat js.out)"
+	expect 0 "$IPCX" send "signal:$R?sig=USR2" one
+	expect 0 "$IPCX" send "signal:$R?sig=USR2" two
+	reap "$R" 0
+	bg "$IPCX" recv -n 2 fifo:copy > copy.out
+	C=$BG
+	wait_for "ls -l /proc/$C/fd 2> /dev/null | grep -q '/copy\$'"
+	expect 0 "$IPCX" send --format json fifo:copy < js.out
+	reap "$C" 0
+	printf 'one\ntwo\n' | cmp -s - copy.out || fail "recv | send copy: $(cat copy.out)"
+	printf '{"receiving":"x"}\n' | "$IPCX" send --format json fifo:copy ||
+		fail "send --format json refused an announcement"
+	printf '{"pid":1}\n' | expect 1 "$IPCX" send --format json fifo:copy 2> nodata.err
+	grep -q 'no "data" key' nodata.err || fail "a record with no data: $(cat nodata.err)"
+	expect 0 "$IPCX" rm fifo:copy
+	ok "recv signal:self --format json: the pid is the first record, which send skips"
 fi

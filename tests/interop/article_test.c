@@ -377,6 +377,11 @@ test_sig_sender_to_cli(void)
 	rp = run(recv, NULL, &fd, NULL, 0);
 	wait_proc(rp, "SigBlk", SIGUSR1, SIGUSR2); /* joined: the signals are its */
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)rp);
+	/* First, where it receives: the pid a script sends to. */
+	read_line(fd, l1, sizeof(l1));
+	snprintf(want, sizeof(want), "{\"receiving\":\"signal:self?sig=USR1,USR2\",\"pid\":%d}",
+	         (int)rp);
+	ASSERT_STREQ(l1, want);
 	sp = run((char *[]){ (char *)ARTICLE_SIG_SENDER, pidarg, NULL }, NULL, NULL, NULL, 0);
 	read_line(fd, l1, sizeof(l1));
 	read_line(fd, l2, sizeof(l2));

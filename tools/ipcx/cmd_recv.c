@@ -28,7 +28,9 @@ static const char recv_help[] =
 	"ends.  On fifo:, pipe:0 and the others it joins the channel and receives\n"
 	"until the channel ends (a FIFO never ends: senders come and go).\n"
 	"On signal:self, which senders reach by the receiving process's pid,\n"
-	"it announces `ipcx: receiving at pid PID on URI` on standard error.\n"
+	"it announces `ipcx: receiving at pid PID on URI` on standard error and,\n"
+	"with --format json, first writes {\"receiving\":\"URI\",\"pid\":PID}\n"
+	"(which `ipcx send --format json` reads as no message).\n"
 	"\n"
 	"  -n, --count N     stop after N messages\n"
 	"  -t, --timeout MS  end the whole command after MS milliseconds (status 3)\n"
@@ -72,6 +74,14 @@ recv_joined(const struct cli_uri *u, const struct cli_serve *o, bool wait)
 	 * pid, which a script cannot know otherwise. */
 	if ((u->caps & IPCX_SCHEME_SELF) && !o->quiet)
 		fprintf(stderr, "ipcx: receiving at pid %ld on %s\n", (long)getpid(), u->text);
+	/* And in json, as the first record, for a script reading the output;
+	 * `ipcx send --format json` reads it as no message. */
+	if ((u->caps & IPCX_SCHEME_SELF) && o->fmt == CLI_FMT_JSON) {
+		printf("{\"receiving\":");
+		cli_json_string(stdout, u->text);
+		printf(",\"pid\":%ld}\n", (long)getpid());
+		fflush(stdout);
+	}
 	if (cli_buf_init(&b, ch) < 0) {
 		ipcx_close(ch);
 		cli_say("recv", u->text, "out of memory");
