@@ -476,8 +476,48 @@ limits_peer(void *arg)
 	snprintf(uri, sizeof(uri), "mq:ipcx-limits-%d-d", (int)getpid());
 	IPCX_FAIL(ipcx_create(&c2, with(uri, "maxmsg=3&msgsize=256"), 0), -EMFILE);
 	ASSERT_SAYS(NULL, "RLIMIT_MSGQUEUE", "1200 bytes", "all its queues", "maxmsg=3");
+	ASSERT_TRUE(strstr(ipcx_errmsg(NULL), "descriptor") == NULL);
 	ipcx_close(c);
 	return 0;
+}
+
+/* The other EMFILE: no descriptor left, named as such.  The registry
+ * takes descriptors before the queue does, so the spare ones are counted
+ * down until the queue is the one that finds none. */
+static int
+nofile_peer(void *arg)
+{
+	int fds[1100], n, spare, rc;
+	bool named = false;
+	ipcx_chan *c;
+
+	(void)arg;
+	for (spare = 6; spare >= 0 && !named; spare--) {
+		for (n = 0; n < 1100 && (fds[n] = dup(2)) >= 0; n++)
+			;
+		ASSERT_EQ(errno, EMFILE);
+		for (rc = 0; rc < spare && n > 0; rc++)
+			close(fds[--n]);
+		rc = ipcx_create(&c, ipcx_test_uri("mq", NULL), 0);
+		if (rc == 0)
+			ipcx_close(c);
+		else if (rc == -EMFILE && strstr(ipcx_errmsg(NULL), "RLIMIT_NOFILE") != NULL)
+			named = true;
+		while (n > 0)
+			close(fds[--n]);
+	}
+	ASSERT_TRUE(named);
+	ASSERT_SAYS(NULL, "no descriptor left", "/ipcx-test-");
+	return 0;
+}
+
+static void
+test_nofile(void)
+{
+	struct rlimit rl = { 64, 64 };
+
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ipcx_test_wait(ipcx_test_peer(nofile_peer, NULL), -1);
 }
 
 static void
@@ -761,6 +801,7 @@ TEST_LIST = {
 	{ "mq mode= beats the umask", test_mode_beats_umask },
 	{ "mq permissions for another uid", test_nobody },
 	{ "mq system limits are named", test_limits },
+	{ "mq no descriptor left is named", test_nofile },
 	{ "mq buffer too small: kept, never lost", test_short_buffer },
 	{ "mq full queue", test_full },
 	{ "mq receiver stopped and continued", test_stopped_receiver },
