@@ -578,6 +578,23 @@ test_short_buffer(void)
 	ASSERT_TRUE(ipcx_test_check(buf, 80, 3));
 	ASSERT_EQ(info.prio, 5);
 	IPCX_FAIL(ipcx_recv(c, buf, sizeof(buf), 0), -EAGAIN);
+
+	/* A plain mq_send of a program's own, larger than the buffer: the
+	 * same, reported and kept. */
+	{
+		mqd_t d = mq_open(mq_path(uri), O_WRONLY | O_NONBLOCK);
+
+		ASSERT_TRUE(d != (mqd_t)-1);
+		memset(buf, 'f', 90);
+		ASSERT_EQ(mq_send(d, (const char *)buf, 90, 2), 0);
+		mq_close(d);
+	}
+	IPCX_FAIL(ipcx_recv(c, buf, 89, 0), -EMSGSIZE);
+	ASSERT_SAYS(c, "90 bytes", "89-byte", "kept");
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(ipcx_recv_info(c, buf, 90, &info, 0), 90);
+	ASSERT_EQ(buf[89], 'f');
+	ASSERT_EQ(info.prio, 2);
 	ipcx_close(tx);
 	ipcx_close(c);
 }
