@@ -432,7 +432,7 @@ ipcx_test_rmtree(const char *dir)
  * how many there were.
  */
 static int
-ipcx_test_sweep_queues(pid_t test_pid)
+ipcx_test_sweep_queues(pid_t test_pid, bool report)
 {
 	struct msqid_ds ds;
 	int i, n, seq, left = 0;
@@ -447,14 +447,16 @@ ipcx_test_sweep_queues(pid_t test_pid)
 		if (id < 0 || (key & 0xc0000000u) != 0x40000000u)
 			continue;
 		if (owner == test_pid && msgctl(id, IPC_RMID, NULL) == 0) {
-			fprintf(stderr, "  left behind: System V queue 0x%08x\n", key);
+			if (report)
+				fprintf(stderr, "  left behind: System V queue 0x%08x\n", key);
 			left++;
 		}
 	}
 	for (seq = 1; seq <= 1024; seq++) {
 		snprintf(name, sizeof(name), "/ipcx-test-%d-%d", (int)test_pid, seq);
 		if (mq_unlink(name) == 0) {
-			fprintf(stderr, "  left behind: POSIX queue %s\n", name);
+			if (report)
+				fprintf(stderr, "  left behind: POSIX queue %s\n", name);
 			left++;
 		}
 	}
@@ -501,7 +503,7 @@ ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
 {
 	char reg[300];
 	pid_t pid;
-	int status, left;
+	int status, left, go[2];
 
 	snprintf(ipcx_test_dir, sizeof(ipcx_test_dir), "/tmp/ipcx-test-XXXXXX");
 	if (mkdtemp(ipcx_test_dir) == NULL) {
@@ -513,23 +515,40 @@ ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
 	snprintf(reg, sizeof(reg), "%s/.registry", ipcx_test_dir);
 	setenv("IPCX_REGISTRY_DIR", reg, 1);
 	fflush(NULL);
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		perror("pipe2");
+		return 1;
+	}
 	pid = fork();
 	if (pid == 0) {
+		char c;
+
 		/* The test's own process group, so the watchdog can kill the
 		 * test and every helper it forked. */
 		setpgid(0, 0);
+		close(go[1]);
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(go[0]);
 		alarm((unsigned)timeout_s);
 		t->fn();
 		_exit(0);
 	}
 	setpgid(pid, pid);
+	/* Queues named after this pid before the test starts are a dead
+	 * process's (another run's, whose pid this one reuses): not this
+	 * test's leftovers. */
+	(void)ipcx_test_sweep_queues(pid, false);
+	close(go[0]);
+	(void)!write(go[1], "g", 1);
+	close(go[1]);
 	waitpid(pid, &status, 0);
 	kill(-pid, SIGKILL); /* helpers left behind by a failed test */
 	while (waitpid(-pid, NULL, WNOHANG) > 0)
 		;
 	left = ipcx_test_unlink_registered(reg);
 	ipcx_test_rmtree(ipcx_test_dir);
-	left += ipcx_test_sweep_queues(pid);
+	left += ipcx_test_sweep_queues(pid, true);
 	/* A test that passed must have removed every queue it made: the
 	 * suite leaves nothing in ipcs -q or /dev/mqueue. */
 	if (left > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
