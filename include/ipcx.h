@@ -131,6 +131,12 @@ struct ipcx_stat {
 	                        * ns since the epoch); 0: none queued */
 	char sync[8];          /* this handle's durability: "none", "batch", "always" */
 	uint64_t log_limit;    /* the largest the file may grow (size=) */
+	/* A queue (mq:, sysvmq:): */
+	int capacity_unit;     /* of capacity: 0 = messages, 1 = bytes */
+	long capacity;         /* the most the object holds (mq: maxmsg, sysvmq:
+	                        * msg_qbytes), -1 if unknown */
+	pid_t last_sender_pid; /* the last process that sent / received, where the */
+	pid_t last_receiver_pid; /* kernel keeps them (sysvmq:); else 0 */
 	uint32_t reserved[2];
 };
 
@@ -332,6 +338,8 @@ IPCX_API const char *ipcx_errmsg(ipcx_chan *ch);
                                            * ipcx_segment_open can show */
 #define IPCX_SCHEME_RECORDS    (1u << 14) /* its queued messages can be listed without
                                            * taking them: ipcx_records */
+#define IPCX_SCHEME_SELF       (1u << 15) /* a receiver is the process itself, which
+                                           * senders reach as SCHEME:PID (signal:self) */
 
 struct ipcx_scheme_info {
 	char scheme[16];            /* "fifo" */

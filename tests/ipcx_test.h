@@ -428,13 +428,14 @@ ipcx_test_rmtree(const char *dir)
  * behind by failing: the System V key and the POSIX name both carry the
  * pid of the test process (never another's: a key of someone else's that
  * merely looks like one is left alone), the name a sequence number too.
- * /dev/mqueue may not be mounted, so names are tried, not listed.
+ * /dev/mqueue may not be mounted, so names are tried, not listed.  Returns
+ * how many there were.
  */
-static void
-ipcx_test_sweep_queues(pid_t test_pid)
+static int
+ipcx_test_sweep_queues(pid_t test_pid, bool report)
 {
 	struct msqid_ds ds;
-	int i, n, seq;
+	int i, n, seq, left = 0;
 	char name[64];
 
 	n = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&(struct msginfo){ 0 });
@@ -445,27 +446,37 @@ ipcx_test_sweep_queues(pid_t test_pid)
 
 		if (id < 0 || (key & 0xc0000000u) != 0x40000000u)
 			continue;
-		if (owner == test_pid)
-			(void)msgctl(id, IPC_RMID, NULL);
+		if (owner == test_pid && msgctl(id, IPC_RMID, NULL) == 0) {
+			if (report)
+				fprintf(stderr, "  left behind: System V queue 0x%08x\n", key);
+			left++;
+		}
 	}
 	for (seq = 1; seq <= 1024; seq++) {
 		snprintf(name, sizeof(name), "/ipcx-test-%d-%d", (int)test_pid, seq);
-		(void)mq_unlink(name);
+		if (mq_unlink(name) == 0) {
+			if (report)
+				fprintf(stderr, "  left behind: POSIX queue %s\n", name);
+			left++;
+		}
 	}
+	return left;
 }
 
 /* Objects outside the scratch directory (/dev/shm, System V) that a failed
- * test left: each has its registry entry, which names it. */
-static void
+ * test left: each has its registry entry, which names it.  Returns how
+ * many of them were message queues. */
+static int
 ipcx_test_unlink_registered(const char *reg)
 {
 	char path[600], line[4400];
 	struct dirent *e;
 	DIR *d = opendir(reg);
+	int queues = 0;
 	FILE *f;
 
 	if (d == NULL)
-		return;
+		return 0;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -475,11 +486,16 @@ ipcx_test_unlink_registered(const char *reg)
 			continue;
 		if (fgets(line, sizeof(line), f) != NULL && strncmp(line, "uri=", 4) == 0) {
 			line[strcspn(line, "\n")] = '\0';
-			(void)ipcx_unlink(line + 4);
+			if (ipcx_unlink(line + 4) == 0 && (strncmp(line + 4, "mq:", 3) == 0 ||
+			                                   strncmp(line + 4, "sysvmq:", 7) == 0)) {
+				fprintf(stderr, "  left behind: %s\n", line + 4);
+				queues++;
+			}
 		}
 		fclose(f);
 	}
 	closedir(d);
+	return queues;
 }
 
 static int
@@ -487,7 +503,7 @@ ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
 {
 	char reg[300];
 	pid_t pid;
-	int status;
+	int status, left, go[2];
 
 	snprintf(ipcx_test_dir, sizeof(ipcx_test_dir), "/tmp/ipcx-test-XXXXXX");
 	if (mkdtemp(ipcx_test_dir) == NULL) {
@@ -499,23 +515,46 @@ ipcx_test_run_one(const struct ipcx_test *t, int timeout_s)
 	snprintf(reg, sizeof(reg), "%s/.registry", ipcx_test_dir);
 	setenv("IPCX_REGISTRY_DIR", reg, 1);
 	fflush(NULL);
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		perror("pipe2");
+		return 1;
+	}
 	pid = fork();
 	if (pid == 0) {
+		char c;
+
 		/* The test's own process group, so the watchdog can kill the
 		 * test and every helper it forked. */
 		setpgid(0, 0);
+		close(go[1]);
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(go[0]);
 		alarm((unsigned)timeout_s);
 		t->fn();
 		_exit(0);
 	}
 	setpgid(pid, pid);
+	/* Queues named after this pid before the test starts are a dead
+	 * process's (another run's, whose pid this one reuses): not this
+	 * test's leftovers. */
+	(void)ipcx_test_sweep_queues(pid, false);
+	close(go[0]);
+	(void)!write(go[1], "g", 1);
+	close(go[1]);
 	waitpid(pid, &status, 0);
 	kill(-pid, SIGKILL); /* helpers left behind by a failed test */
 	while (waitpid(-pid, NULL, WNOHANG) > 0)
 		;
-	ipcx_test_unlink_registered(reg);
+	left = ipcx_test_unlink_registered(reg);
 	ipcx_test_rmtree(ipcx_test_dir);
-	ipcx_test_sweep_queues(pid);
+	left += ipcx_test_sweep_queues(pid, true);
+	/* A test that passed must have removed every queue it made: the
+	 * suite leaves nothing in ipcs -q or /dev/mqueue. */
+	if (left > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		fprintf(stderr, "  FAIL: the test passed but left message queues behind\n");
+		return 1;
+	}
 	if (WIFSIGNALED(status)) {
 		fprintf(stderr, "  FAIL: killed by signal %d%s\n", WTERMSIG(status),
 		        WTERMSIG(status) == SIGALRM ? " (watchdog: test took too long)" : "");

@@ -668,6 +668,7 @@ ipcx_stat(ipcx_chan *ch, struct ipcx_stat *st)
 	st->listening = ch->listening;
 	st->max_msg = ch->max;
 	st->queued = -1;
+	st->capacity = -1;
 	st->receiver = -1;
 	if (ch->has_peer) {
 		st->has_peer = 1;

@@ -333,6 +333,7 @@ struct ipcx_chan_ops {
 #define IPCX_CAP_NAMED        IPCX_SCHEME_NAMED
 #define IPCX_CAP_PAIR         IPCX_SCHEME_PAIR
 #define IPCX_CAP_MANY_RECV    IPCX_SCHEME_MANY_RECV
+#define IPCX_CAP_SELF         IPCX_SCHEME_SELF
 #define IPCX_CAP_PUBLIC       0x0000ffffu
 #define IPCX_CAP_MULTI_WRITER (1u << 24) /* many senders, one stream */
 #define IPCX_CAP_FD_PASS      (1u << 25)

@@ -202,6 +202,7 @@ mq_explain_create(struct ipcx_chan *ch, int err, long maxmsg, long msgsize)
 	struct mq_chan *q = mq_of(ch);
 	long msg_max, msgsize_max, queues_max;
 	struct rlimit rl;
+	int probe;
 
 	switch (err) {
 	case -EINVAL:
@@ -224,7 +225,20 @@ mq_explain_create(struct ipcx_chan *ch, int err, long maxmsg, long msgsize)
 		return -EINVAL;
 	case -EMFILE:
 		/* EMFILE is either the descriptor limit or the per-user bytes
-		 * of RLIMIT_MSGQUEUE; the kernel says which by neither. */
+		 * of RLIMIT_MSGQUEUE; the kernel says which by neither, so a
+		 * descriptor is asked for to tell. */
+		probe = ipcx__open("/dev/null", O_RDONLY, 0);
+		if (probe == -EMFILE || probe == -ENFILE) {
+			ipcx__set_errmsg(ch, "the process has no descriptor left for %s "
+			                     "(RLIMIT_NOFILE = %llu)",
+			                 q->name,
+			                 getrlimit(RLIMIT_NOFILE, &rl) == 0
+			                         ? (unsigned long long)rl.rlim_cur
+			                         : 0ull);
+			return -EMFILE;
+		}
+		if (probe >= 0)
+			ipcx__close(probe);
 		if (getrlimit(RLIMIT_MSGQUEUE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 			unsigned long long need = mq_bytes_needed(maxmsg, msgsize);
 			if (need > rl.rlim_cur)
@@ -237,11 +251,14 @@ mq_explain_create(struct ipcx_chan *ch, int err, long maxmsg, long msgsize)
 				ipcx__set_errmsg(ch, "RLIMIT_MSGQUEUE (%llu bytes for this user, "
 				                     "all its queues together) has no room for the "
 				                     "about %llu bytes maxmsg=%ld x msgsize=%ld "
-				                     "needs, or the process is out of descriptors",
+				                     "needs",
 				                 (unsigned long long)rl.rlim_cur, need, maxmsg,
 				                 msgsize);
 		} else {
-			ipcx__set_errmsg(ch, "the process has no descriptor left for %s", q->name);
+			ipcx__set_errmsg(ch, "the kernel refused %s with EMFILE, though "
+			                     "RLIMIT_MSGQUEUE is unlimited and descriptors are "
+			                     "left",
+			                 q->name);
 		}
 		return -EMFILE;
 	case -ENOSPC:
@@ -383,7 +400,10 @@ mq_chan_create(struct ipcx_chan *ch)
 		if (tries == 3)
 			return -EEXIST;
 	}
-	if (rc == 0 && fchmod(q->mqd, ch->mode) < 0)
+	/* A leftover adopted keeps its mode unless mode= says otherwise: a
+	 * restart must not take away what others were allowed. */
+	if (rc == 0 && (made || ipcx__uri_get(&ch->uri, "mode") != NULL) &&
+	    fchmod(q->mqd, ch->mode) < 0)
 		rc = -errno;
 	if (rc < 0 && q->mqd >= 0) {
 		/* A failed create leaves nothing behind that it made; an adopted
@@ -658,7 +678,10 @@ mq_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 	if (mq_getattr((mqd_t)q->mqd, &attr) == 0) {
 		st->queued = attr.mq_curmsgs + (q->kept ? 1 : 0);
 		st->queued_unit = 0;
+		st->capacity = attr.mq_maxmsg;
+		st->capacity_unit = 0;
 	}
+	/* The kernel keeps no last sender or receiver of a POSIX queue. */
 	if (fstat(q->mqd, &sb) == 0) {
 		st->mode = sb.st_mode & 07777;
 		st->owner_uid = sb.st_uid;

@@ -601,7 +601,9 @@ signal_chan_send(struct ipcx_chan *ch, const struct iovec *iov, int iovcnt, int6
 			return -EPIPE;
 		}
 		if (rc == -EPERM)
-			ipcx__set_errmsg(ch, "not permitted to signal process %d", (int)s->pid);
+			ipcx__set_errmsg(ch, "process %d now belongs to another user: only its "
+			                     "user (or a privileged process) may signal it",
+			                 (int)s->pid);
 		return rc;
 	}
 }
@@ -769,7 +771,7 @@ const struct ipcx_transport ipcx__signal_transport = {
 	.t_scheme = "signal",
 	.t_version = IPCX_TRANSPORT_VERSION,
 	.t_chan_size = sizeof(struct signal_chan),
-	.t_caps = IPCX_CAP_MESSAGE | IPCX_CAP_POLLABLE | IPCX_CAP_PEER_CRED,
+	.t_caps = IPCX_CAP_MESSAGE | IPCX_CAP_POLLABLE | IPCX_CAP_PEER_CRED | IPCX_CAP_SELF,
 	.t_keys = signal_keys,
 	.t_ops = &signal_ops,
 	.t_default_max = SIG_PAYLOAD,

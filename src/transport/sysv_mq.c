@@ -22,7 +22,8 @@
  *    between (a prompt reply is seen at once), then sleeps 20 us doubling
  *    to 5 ms: a receiver idle for long polls 200 times a second and sees a
  *    message 2.5 ms late on average, 5 ms at most.  That is the price;
- *    ipcx-sysvmq(7) states it, and ipcx_pollfd is -ENOTSUP.
+ *    ipcx-sysvmq(7) gives the figures tests/stress/sysvmq_wait_cost
+ *    measured, and ipcx_pollfd is -ENOTSUP.
  *  - A removed queue (IPC_RMID) is the end: receives answer IPCX_EOF,
  *    sends -EPIPE, since nothing can arrive on it or read from it again.
  *  - The system limits (/proc/sys/kernel/msgmax, msgmnb, msgmni) and the
@@ -278,7 +279,11 @@ sysvmq_chan_create(struct ipcx_chan *ch)
 			                 (unsigned)s->key, made ? "" : " and belongs to another user");
 		return rc;
 	}
-	if (msgctl(s->qid, IPC_STAT, &ds) < 0) {
+	/* A leftover adopted keeps its mode unless mode= says otherwise: a
+	 * restart must not take away what others were allowed. */
+	if (!made && ipcx__uri_get(&ch->uri, "mode") == NULL) {
+		rc = 0;
+	} else if (msgctl(s->qid, IPC_STAT, &ds) < 0) {
 		rc = -errno;
 	} else {
 		ds.msg_perm.mode = (ds.msg_perm.mode & ~0777u) | (ch->mode & 0777u);
@@ -574,6 +579,11 @@ sysvmq_chan_stat(struct ipcx_chan *ch, struct ipcx_stat *st)
 	if (s->qid >= 0 && msgctl(s->qid, IPC_STAT, &ds) == 0) {
 		st->queued = (long)ds.msg_qnum;
 		st->queued_unit = 0;
+		/* The queue holds msg_qbytes bytes (and as many messages). */
+		st->capacity = (long)ds.msg_qbytes;
+		st->capacity_unit = 1;
+		st->last_sender_pid = ds.msg_lspid;
+		st->last_receiver_pid = ds.msg_lrpid;
 		st->mode = ds.msg_perm.mode & 0777;
 		st->owner_uid = ds.msg_perm.uid;
 		st->has_owner = 1;

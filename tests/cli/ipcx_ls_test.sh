@@ -186,6 +186,7 @@ if [ -d /proc/sysvipc ] && have sysvshm; then
 fi
 if ! mountpoint -q /dev/mqueue 2> /dev/null; then
 	grep -q '/dev/mqueue is not mounted' all.err || fail "--all says nothing of /dev/mqueue: $(cat all.err)"
+	grep -q 'mount -t mqueue none /dev/mqueue' all.err || fail "--all does not say how to mount it: $(cat all.err)"
 fi
 ok "ls --all: System V and POSIX objects, ipcx's marked with their URI"
 

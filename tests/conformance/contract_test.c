@@ -109,10 +109,16 @@ static const struct row rows[NROWS] = {
  *  - signal: a message is at most 7 bytes, so short_buffer (1000-byte
  *    messages) and senders (6 to 61-byte tagged messages) cannot run, and
  *    the other behaviours send at most 7; a standard signal coalesces while
- *    pending, so the row uses the default RTMIN+1, which queues.  The
- *    receiver lowers its RLIMIT_SIGPENDING so that filling its queue
- *    cannot starve other processes of this user.  tests/stress/signal_test.c
- *    covers many senders and small buffers with 7-byte messages.
+ *    pending (a second one is lost with no error), so order, full and the
+ *    rest hold only for real-time signals, and the row uses the default
+ *    RTMIN+1, which queues.  receivers cannot run: the receiver is one
+ *    process (signal:self), whose pending signals no other process can
+ *    take.  No EOF: a receiver cannot tell that its senders have gone, so
+ *    sender_exit expects none (the sender's pidfd does know when the
+ *    receiver has gone: receiver_exit is -EPIPE).  The receiver lowers its
+ *    RLIMIT_SIGPENDING so that filling its queue cannot starve other
+ *    processes of this user.  tests/stress/signal_test.c covers many
+ *    senders and small buffers with 7-byte messages.
  */
 #define SIGNAL_PENDING_LIMIT 256
 

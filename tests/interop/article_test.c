@@ -11,7 +11,8 @@
  *  - 4.4: `ipcx send signal:PID?sig=USR1/USR2` to the signal() receiver;
  *    the kill() sender to `ipcx recv signal:self?sig=USR1,USR2` and to
  *    ipcx_recv_info.
- *  - 3.2: `ipcx send` to the Python handlers (HUP, then TERM).
+ *  - 3.2: `ipcx send` to the Python handlers (HUP, then TERM; CHLD, then
+ *    INT).
  *  - Raw peers: mq_send with priorities to `ipcx recv mq:` (highest first,
  *    "prio" in json), `ipcx send mq:?prio=` to mq_receive; msgsnd with an
  *    mtype to `ipcx recv sysvmq:?type=`; sigqueue with an int to
@@ -376,6 +377,11 @@ test_sig_sender_to_cli(void)
 	rp = run(recv, NULL, &fd, NULL, 0);
 	wait_proc(rp, "SigBlk", SIGUSR1, SIGUSR2); /* joined: the signals are its */
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)rp);
+	/* First, where it receives: the pid a script sends to. */
+	read_line(fd, l1, sizeof(l1));
+	snprintf(want, sizeof(want), "{\"receiving\":\"signal:self?sig=USR1,USR2\",\"pid\":%d}",
+	         (int)rp);
+	ASSERT_STREQ(l1, want);
 	sp = run((char *[]){ (char *)ARTICLE_SIG_SENDER, pidarg, NULL }, NULL, NULL, NULL, 0);
 	read_line(fd, l1, sizeof(l1));
 	read_line(fd, l2, sizeof(l2));
@@ -450,6 +456,32 @@ test_cli_to_python(void)
 	ASSERT_STREQ(line, "");
 	read_line(fd, line, sizeof(line));
 	ASSERT_STREQ(line, "Received SIGTERM(15) – termination request");
+	exits_zero(pid);
+	close(fd);
+
+	/* The other two handlers, in a second run: CHLD (it has no child to
+	 * reap: waitpid's error is what the handler expects), then INT. */
+	pid = run(py, NULL, &fd, NULL, 0);
+	read_line(fd, line, sizeof(line));
+	snprintf(want, sizeof(want), "PID: %d", (int)pid);
+	ASSERT_STREQ(line, want);
+	read_line(fd, line, sizeof(line));
+	snprintf(uri, sizeof(uri), "signal:%d?sig=CHLD", (int)pid);
+	ipcx_cmd(NULL, 0, (char *[]){ (char *)"send", uri, (char *)"child", NULL });
+	read_line(fd, line, sizeof(line));
+	ASSERT_STREQ(line, "");
+	read_line(fd, line, sizeof(line));
+	ASSERT_STREQ(line, "Received SIGCHLD(17) – child state change");
+	snprintf(uri, sizeof(uri), "signal:%d?sig=INT", (int)pid);
+	ipcx_cmd(NULL, 0, (char *[]){ (char *)"send", uri, (char *)"", NULL });
+	read_line(fd, line, sizeof(line));
+	ASSERT_STREQ(line, "");
+	read_line(fd, line, sizeof(line));
+	ASSERT_STREQ(line, "Received SIGINT(2) – user interrupt");
+	read_line(fd, line, sizeof(line));
+	ASSERT_STREQ(line, "Cleaning up…");
+	read_line(fd, line, sizeof(line));
+	ASSERT_STREQ(line, "Cleanup done, exiting");
 	exits_zero(pid);
 	close(fd);
 }

@@ -68,6 +68,29 @@ raw_exists(const char *uri)
 	return true;
 }
 
+static unsigned
+raw_mode(const char *uri)
+{
+	struct mq_attr a;
+	struct stat st;
+
+	raw_attr(uri, &a, &st);
+	return st.st_mode & 0777;
+}
+
+static int
+chmod_raw(const char *uri, mode_t mode)
+{
+	mqd_t d = mq_open(mq_path(uri), O_RDONLY | O_NONBLOCK);
+	int rc;
+
+	if (d == (mqd_t)-1)
+		return -1;
+	rc = fchmod((int)d, mode);
+	mq_close(d);
+	return rc;
+}
+
 /* The URI with a query added. */
 static const char *
 with(const char *uri, const char *query)
@@ -164,6 +187,11 @@ test_geometry(void)
 	ASSERT_EQ(st.max_msg, 100);
 	ASSERT_EQ(st.queued, 1);
 	ASSERT_EQ(st.queued_unit, 0);
+	ASSERT_EQ(st.capacity, 5);
+	ASSERT_EQ(st.capacity_unit, 0);
+	/* The kernel keeps no last sender or receiver of a POSIX queue. */
+	ASSERT_EQ(st.last_sender_pid, 0);
+	ASSERT_EQ(st.last_receiver_pid, 0);
 	ipcx_close(j);
 	IPCX_PASS(ipcx_join(&j, with(uri, "max=40"), 0));
 	IPCX_PASS(ipcx_stat(j, &st));
@@ -272,8 +300,14 @@ test_lifecycle(void)
 	/* Another geometry is not the same object. */
 	IPCX_FAIL(ipcx_create(&c, with(uri, "maxmsg=3&msgsize=64"), 0), -EEXIST);
 	ASSERT_SAYS(NULL, "maxmsg=4", "maxmsg=3");
-	/* The same is adopted, messages and all, and removed by its closing. */
-	IPCX_PASS(ipcx_create(&c, with(uri, "maxmsg=4&msgsize=64"), 0));
+	/* The same is adopted, messages and all, and removed by its closing;
+	 * its mode stays unless mode= says otherwise. */
+	ASSERT_EQ(chmod_raw(uri, 0640), 0);
+	IPCX_PASS(ipcx_create(&c, with(uri, "maxmsg=4&msgsize=64"), IPCX_KEEP));
+	ASSERT_EQ(raw_mode(uri), 0640);
+	ipcx_close(c);
+	IPCX_PASS(ipcx_create(&c, with(uri, "maxmsg=4&msgsize=64&mode=0604"), 0));
+	ASSERT_EQ(raw_mode(uri), 0604);
 	ipcx_test_recv_str(c, "left over");
 	ipcx_close(c);
 	ASSERT_TRUE(!raw_exists(uri));
@@ -442,8 +476,48 @@ limits_peer(void *arg)
 	snprintf(uri, sizeof(uri), "mq:ipcx-limits-%d-d", (int)getpid());
 	IPCX_FAIL(ipcx_create(&c2, with(uri, "maxmsg=3&msgsize=256"), 0), -EMFILE);
 	ASSERT_SAYS(NULL, "RLIMIT_MSGQUEUE", "1200 bytes", "all its queues", "maxmsg=3");
+	ASSERT_TRUE(strstr(ipcx_errmsg(NULL), "descriptor") == NULL);
 	ipcx_close(c);
 	return 0;
+}
+
+/* The other EMFILE: no descriptor left, named as such.  The registry
+ * takes descriptors before the queue does, so the spare ones are counted
+ * down until the queue is the one that finds none. */
+static int
+nofile_peer(void *arg)
+{
+	int fds[1100], n, spare, rc;
+	bool named = false;
+	ipcx_chan *c;
+
+	(void)arg;
+	for (spare = 6; spare >= 0 && !named; spare--) {
+		for (n = 0; n < 1100 && (fds[n] = dup(2)) >= 0; n++)
+			;
+		ASSERT_EQ(errno, EMFILE);
+		for (rc = 0; rc < spare && n > 0; rc++)
+			close(fds[--n]);
+		rc = ipcx_create(&c, ipcx_test_uri("mq", NULL), 0);
+		if (rc == 0)
+			ipcx_close(c);
+		else if (rc == -EMFILE && strstr(ipcx_errmsg(NULL), "RLIMIT_NOFILE") != NULL)
+			named = true;
+		while (n > 0)
+			close(fds[--n]);
+	}
+	ASSERT_TRUE(named);
+	ASSERT_SAYS(NULL, "no descriptor left", "/ipcx-test-");
+	return 0;
+}
+
+static void
+test_nofile(void)
+{
+	struct rlimit rl = { 64, 64 };
+
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ipcx_test_wait(ipcx_test_peer(nofile_peer, NULL), -1);
 }
 
 static void
@@ -504,6 +578,23 @@ test_short_buffer(void)
 	ASSERT_TRUE(ipcx_test_check(buf, 80, 3));
 	ASSERT_EQ(info.prio, 5);
 	IPCX_FAIL(ipcx_recv(c, buf, sizeof(buf), 0), -EAGAIN);
+
+	/* A plain mq_send of a program's own, larger than the buffer: the
+	 * same, reported and kept. */
+	{
+		mqd_t d = mq_open(mq_path(uri), O_WRONLY | O_NONBLOCK);
+
+		ASSERT_TRUE(d != (mqd_t)-1);
+		memset(buf, 'f', 90);
+		ASSERT_EQ(mq_send(d, (const char *)buf, 90, 2), 0);
+		mq_close(d);
+	}
+	IPCX_FAIL(ipcx_recv(c, buf, 89, 0), -EMSGSIZE);
+	ASSERT_SAYS(c, "90 bytes", "89-byte", "kept");
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(ipcx_recv_info(c, buf, 90, &info, 0), 90);
+	ASSERT_EQ(buf[89], 'f');
+	ASSERT_EQ(info.prio, 2);
 	ipcx_close(tx);
 	ipcx_close(c);
 }
@@ -727,6 +818,7 @@ TEST_LIST = {
 	{ "mq mode= beats the umask", test_mode_beats_umask },
 	{ "mq permissions for another uid", test_nobody },
 	{ "mq system limits are named", test_limits },
+	{ "mq no descriptor left is named", test_nofile },
 	{ "mq buffer too small: kept, never lost", test_short_buffer },
 	{ "mq full queue", test_full },
 	{ "mq receiver stopped and continued", test_stopped_receiver },

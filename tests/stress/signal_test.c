@@ -294,6 +294,44 @@ nobody_joins(void *arg)
 	return 0;
 }
 
+static struct ipcx_test_line go, ready;
+
+/* A process that nobody may signal, until it becomes uid 4242 for good. */
+static int
+changes_user(void *arg)
+{
+	(void)arg;
+	ASSERT_EQ(setresgid(NOBODY, NOBODY, NOBODY), 0);
+	ASSERT_EQ(setresuid(NOBODY, NOBODY, 0), 0);
+	ipcx_test_line_put(&ready, 'r');
+	ASSERT_EQ(ipcx_test_line_get(&go), 'g');
+	ASSERT_EQ(setresuid((uid_t)-1, 0, (uid_t)-1), 0); /* the saved root */
+	ASSERT_EQ(setresuid(4242, 4242, 4242), 0);
+	ipcx_test_line_put(&ready, 'u');
+	pause(); /* until the test ends it */
+	return 0;
+}
+
+struct perm_target {
+	pid_t pid;
+};
+
+static int
+nobody_sends(void *arg)
+{
+	const struct perm_target *p = arg;
+	ipcx_chan *tx;
+
+	become_nobody();
+	IPCX_PASS(ipcx_join(&tx, to_pid(p->pid, "sig=USR1"), 0));
+	ipcx_test_line_put(&go, 'g');
+	ASSERT_EQ(ipcx_test_line_get(&ready), 'u');
+	IPCX_FAIL(ipcx_send(tx, "x", 1, 0), -EPERM);
+	ASSERT_SAYS(tx, "another user");
+	ipcx_close(tx);
+	return 0;
+}
+
 static void
 test_refusals(void)
 {
@@ -306,8 +344,20 @@ test_refusals(void)
 	ipcx_test_wait(gone, -1);
 	IPCX_FAIL(ipcx_join(&tx, to_pid(gone, NULL), 0), -ESRCH);
 	ASSERT_SAYS(NULL, "no process");
-	if (geteuid() == 0)
+	if (geteuid() == 0) {
+		struct perm_target t;
+
 		ipcx_test_wait(ipcx_test_peer(nobody_joins, &self), -1);
+		/* A receiver that changes user after the sender joined: the
+		 * send says so, with the same sentence. */
+		ipcx_test_line_open(&ready);
+		ipcx_test_line_open(&go);
+		t.pid = ipcx_test_peer(changes_user, NULL);
+		ASSERT_EQ(ipcx_test_line_get(&ready), 'r');
+		ipcx_test_wait(ipcx_test_peer(nobody_sends, &t), -1);
+		kill(t.pid, SIGKILL);
+		ASSERT_EQ(waitpid(t.pid, NULL, 0), t.pid);
+	}
 	IPCX_FAIL(ipcx_create(&c, "signal:self", 0), -ENOTSUP);
 	ASSERT_SAYS(NULL, "joined, not created");
 	IPCX_FAIL(ipcx_unlink("signal:self"), -ENOTSUP);
@@ -416,7 +466,6 @@ test_coalescing(void)
 
 /* ---- a full queue ------------------------------------------------------- */
 
-static struct ipcx_test_line go, ready;
 static _Atomic long *accepted;
 
 static int

@@ -375,8 +375,15 @@ test_lifecycle(void)
 	ipcx_test_send_str(c, "kept");
 	ipcx_close(c);
 	IPCX_FAIL(ipcx_create(&c, uri, IPCX_EXCL), -EEXIST);
-	/* Our own leftover is adopted, and goes with its closing. */
-	IPCX_PASS(ipcx_create(&c, uri, 0));
+	/* Our own leftover is adopted, its mode kept unless mode= says
+	 * otherwise, and goes with its closing. */
+	IPCX_PASS(ipcx_create(&c, uri, IPCX_KEEP));
+	ASSERT_EQ(msgctl(raw_qid(uri), IPC_STAT, &ds), 0);
+	ASSERT_EQ(ds.msg_perm.mode & 0777, 0640);
+	ipcx_close(c);
+	IPCX_PASS(ipcx_create(&c, with(uri, "mode=0604"), 0));
+	ASSERT_EQ(msgctl(raw_qid(uri), IPC_STAT, &ds), 0);
+	ASSERT_EQ(ds.msg_perm.mode & 0777, 0604);
 	ipcx_test_recv_str(c, "kept");
 	ipcx_close(c);
 	IPCX_FAIL(ipcx_join(&j, uri, 0), -ENOENT);
@@ -646,9 +653,32 @@ late_sender(void *arg)
 	return 0;
 }
 
+/* The handler of every signal, to tell that a wait installed none. */
+static void
+handlers(void (*out[])(int))
+{
+	struct sigaction sa;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		out[sig] = sigaction(sig, NULL, &sa) == 0 ? sa.sa_handler : NULL;
+}
+
+static void
+no_handler_installed(void (*before[])(int))
+{
+	void (*now[NSIG])(int);
+	int sig;
+
+	handlers(now);
+	for (sig = 1; sig < NSIG; sig++)
+		if (now[sig] != before[sig])
+			IPCX_TEST_FAILF("a wait installed a handler for signal %d", sig);
+}
+
 /* There is no descriptor: a wait forever still ends for a message, for
  * ipcx_wake, for a signal on an IPCX_INTERRUPTIBLE channel; a deadline is
- * kept through signals. */
+ * kept through signals; and no signal handler is ever installed. */
 static void
 test_waits(void)
 {
@@ -657,9 +687,11 @@ test_waits(void)
 	pthread_t self = pthread_self(), t;
 	ipcx_chan *c, *ic;
 	char buf[64];
+	void (*before[NSIG])(int);
 	int64_t t0;
 	pid_t pid;
 
+	handlers(before);
 	shared_uri = ipcx_test_uri("sysvmq", NULL);
 	IPCX_PASS(ipcx_create(&c, shared_uri, 0));
 	IPCX_PASS(ipcx_join(&ic, shared_uri, IPCX_INTERRUPTIBLE));
@@ -676,6 +708,12 @@ test_waits(void)
 	IPCX_FAIL(ipcx_recv(c, buf, sizeof(buf), -1), -ECANCELED);
 	ASSERT_GE(ipcx_test_now_ms() - t0, 90);
 	pthread_join(t, NULL);
+	/* Two wakes before a wait: it ends at once, the next one waits. */
+	ipcx_wake(c);
+	ipcx_wake(c);
+	IPCX_FAIL(ipcx_recv(c, buf, sizeof(buf), -1), -ECANCELED);
+	IPCX_FAIL(ipcx_recv(c, buf, sizeof(buf), 30), -ETIMEDOUT);
+	no_handler_installed(before);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_tick;
@@ -692,14 +730,44 @@ test_waits(void)
 	ipcx_close(c);
 }
 
+static int
+stat_sender(void *arg)
+{
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_join(&ch, arg, 0));
+	ipcx_test_send_str(ch, "from a child");
+	ipcx_close(ch);
+	return 0;
+}
+
+static int
+stat_receiver(void *arg)
+{
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_join(&ch, arg, 0));
+	ipcx_test_recv_str(ch, "a");
+	ipcx_close(ch);
+	return 0;
+}
+
+/* Queued messages, capacity (msg_qbytes, bytes), mode, owner, and the pids
+ * of the last sender and receiver, which the kernel keeps. */
 static void
 test_stat(void)
 {
 	const char *uri = ipcx_test_uri("sysvmq", "mode=0604");
+	struct msqid_ds ds;
 	struct ipcx_stat st;
 	ipcx_chan *c;
+	pid_t tx, rx;
+	int q;
 
 	IPCX_PASS(ipcx_create(&c, uri, 0));
+	IPCX_PASS(ipcx_stat(c, &st));
+	ASSERT_EQ(st.last_sender_pid, 0);
+	ASSERT_EQ(st.last_receiver_pid, 0);
 	ipcx_test_send_str(c, "a");
 	ipcx_test_send_str(c, "b");
 	IPCX_PASS(ipcx_stat(c, &st));
@@ -710,6 +778,23 @@ test_stat(void)
 	ASSERT_TRUE(st.has_owner);
 	ASSERT_EQ(st.owner_uid, geteuid());
 	ASSERT_EQ(st.max_msg, (size_t)read_sysctl("/proc/sys/kernel/msgmax"));
+	ASSERT_EQ(st.capacity, read_sysctl("/proc/sys/kernel/msgmnb"));
+	ASSERT_EQ(st.capacity_unit, 1);
+	ASSERT_EQ(st.last_sender_pid, getpid());
+	/* The owner lowers the capacity: stat follows the queue. */
+	q = raw_qid(uri);
+	ASSERT_EQ(msgctl(q, IPC_STAT, &ds), 0);
+	ds.msg_qbytes = 1000;
+	ASSERT_EQ(msgctl(q, IPC_SET, &ds), 0);
+	tx = ipcx_test_peer(stat_sender, (void *)uri);
+	ipcx_test_wait(tx, -1);
+	rx = ipcx_test_peer(stat_receiver, (void *)uri);
+	ipcx_test_wait(rx, -1);
+	IPCX_PASS(ipcx_stat(c, &st));
+	ASSERT_EQ(st.capacity, 1000);
+	ASSERT_EQ(st.queued, 2);
+	ASSERT_EQ(st.last_sender_pid, tx);
+	ASSERT_EQ(st.last_receiver_pid, rx);
 	ipcx_close(c);
 }
 

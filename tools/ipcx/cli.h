@@ -232,7 +232,8 @@ int cli_encode(enum cli_format fmt, const void *buf, size_t len,
  * in.c: the message one line of input in fmt stands for, the reverse of
  * cli_encode for text, hex and json (the line without its "\n").  out must
  * hold len bytes (a decoded message is never longer than its line).  Returns
- * 0 and sets *outlen, or -EINVAL with *why saying what is wrong with it.
+ * 0 and sets *outlen, 1 for a json line that stands for no message (recv's
+ * "receiving" announcement), or -EINVAL with *why saying what is wrong.
  */
 int cli_decode(enum cli_format fmt, const uint8_t *line, size_t len, uint8_t *out,
                size_t *outlen, const char **why);

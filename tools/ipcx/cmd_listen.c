@@ -363,8 +363,11 @@ exec_line(struct serve_state *s, struct serve_conn *c, uint8_t *line, size_t len
 {
 	const char *why;
 	size_t n;
+	int rc = cli_decode(s->o->exec_fmt, line, len, line, &n, &why);
 
-	if (cli_decode(s->o->exec_fmt, line, len, line, &n, &why) < 0) {
+	if (rc > 0)
+		return true; /* an announcement, not a message */
+	if (rc < 0) {
 		cli_say(s->o->verb, s->o->uri->text,
 		        "connection %lu: the command wrote a line that is not --format %s (%s); "
 		        "skipped",

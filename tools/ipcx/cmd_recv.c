@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "ipcx_shared.h"
@@ -26,6 +27,10 @@ static const char recv_help[] =
 	"(with the port chosen for tcp:HOST:0) and removes the socket file when it\n"
 	"ends.  On fifo:, pipe:0 and the others it joins the channel and receives\n"
 	"until the channel ends (a FIFO never ends: senders come and go).\n"
+	"On signal:self, which senders reach by the receiving process's pid,\n"
+	"it announces `ipcx: receiving at pid PID on URI` on standard error and,\n"
+	"with --format json, first writes {\"receiving\":\"URI\",\"pid\":PID}\n"
+	"(which `ipcx send --format json` reads as no message).\n"
 	"\n"
 	"  -n, --count N     stop after N messages\n"
 	"  -t, --timeout MS  end the whole command after MS milliseconds (status 3)\n"
@@ -41,7 +46,7 @@ static const char recv_help[] =
 	"                      \"uid\", \"gid\", \"prio\", \"mtype\", \"signo\", \"code\"\n"
 	"                    raw: the payloads back to back, nothing added\n"
 	"                    (`ipcx send --format` reads text, hex and json back)\n"
-	"  -q, --quiet       no `listening on` line\n"
+	"  -q, --quiet       no `listening on` or `receiving at pid` line\n"
 	"  -v, --verbose     what is opened, connections made and lost, each\n"
 	"                    message's size, with timestamps, on standard error\n"
 	"  -h, --help        this help\n"
@@ -65,6 +70,18 @@ recv_joined(const struct cli_uri *u, const struct cli_serve *o, bool wait)
 	rc = cli_join(u, &dl, wait, &ch);
 	if (rc < 0)
 		return cli_open_failed("recv", u, &dl, rc);
+	/* A receiver that is this process (signal:self) is reached by its
+	 * pid, which a script cannot know otherwise. */
+	if ((u->caps & IPCX_SCHEME_SELF) && !o->quiet)
+		fprintf(stderr, "ipcx: receiving at pid %ld on %s\n", (long)getpid(), u->text);
+	/* And in json, as the first record, for a script reading the output;
+	 * `ipcx send --format json` reads it as no message. */
+	if ((u->caps & IPCX_SCHEME_SELF) && o->fmt == CLI_FMT_JSON) {
+		printf("{\"receiving\":");
+		cli_json_string(stdout, u->text);
+		printf(",\"pid\":%ld}\n", (long)getpid());
+		fflush(stdout);
+	}
 	if (cli_buf_init(&b, ch) < 0) {
 		ipcx_close(ch);
 		cli_say("recv", u->text, "out of memory");

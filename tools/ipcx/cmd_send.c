@@ -229,6 +229,7 @@ send_encoded(struct send_state *s, const uint8_t *line, size_t len)
 {
 	const char *why;
 	size_t n;
+	int rc;
 
 	if (s->fmt == CLI_FMT_TEXT)
 		return send_one(s, line, len);
@@ -241,12 +242,15 @@ send_encoded(struct send_state *s, const uint8_t *line, size_t len)
 		s->dec = p;
 		s->deccap = len;
 	}
-	if (cli_decode(s->fmt, line, len, s->dec, &n, &why) < 0) {
+	rc = cli_decode(s->fmt, line, len, s->dec, &n, &why);
+	if (rc < 0) {
 		cli_say("send", s->u->text, "line %ld of standard input is not a message in "
 		                            "--format %s: %s; %ld sent",
 		        s->line, s->fmt == CLI_FMT_HEX ? "hex" : "json", why, s->sent);
 		return CLI_FAIL;
 	}
+	if (rc > 0)
+		return CLI_OK; /* an announcement, not a message */
 	return send_one(s, s->dec, n);
 }
 

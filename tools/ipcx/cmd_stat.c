@@ -22,15 +22,16 @@ static const char stat_help[] =
 	"\n"
 	"Describe a channel: its scheme and canonical URI; what the mechanism\n"
 	"tells (permission mode and owner of a named object, largest message,\n"
-	"messages or bytes queued; for a FIFO, whether a receiver holds it, and\n"
-	"its pid); for a log (file:), the bytes queued, the read position, the\n"
-	"file's size and limit, the age of the oldest queued message and the sync\n"
-	"mode; for a shared-memory ring, its slots and participants, alive\n"
-	"or not; for a socket, that a server listens there (its address and\n"
-	"port as it resolved) and\n"
-	"its pid/uid/gid (it is connected to: its server sees one client come and\n"
-	"go); and what the registry knows (creator pid and start time, whether it\n"
-	"is alive, how many processes hold it open, kept or not, when it was\n"
+	"messages or bytes queued, and the most it holds; the last sender and\n"
+	"receiver pids where the kernel keeps them; for a FIFO, whether a\n"
+	"receiver holds it, and its pid); for a log (file:), the bytes queued,\n"
+	"the read position, the file's size and limit, the age of the oldest\n"
+	"queued message and the sync mode; for a shared-memory ring, its slots\n"
+	"and participants, alive or not; for a socket, that a server listens\n"
+	"there (its address and port as it resolved) and its pid/uid/gid (it is\n"
+	"connected to: its server sees one client come and go); and what the\n"
+	"registry knows (creator pid and start time, whether it is alive, how\n"
+	"many processes hold it open, kept or not, when it was\n"
 	"made).  Keys the mechanism does not know are left out.\n"
 	"\n"
 	"  -j, --json        one JSON object instead of `key: value` lines\n"
@@ -129,6 +130,12 @@ stat_print_text(const struct stat_view *v)
 		else
 			printf("queued: unknown\n");
 	}
+	if (st->capacity >= 0)
+		printf("capacity: %ld %s\n", st->capacity, st->capacity_unit ? "bytes" : "messages");
+	if (st->last_sender_pid > 0)
+		printf("last_sender_pid: %ld\n", (long)st->last_sender_pid);
+	if (st->last_receiver_pid > 0)
+		printf("last_receiver_pid: %ld\n", (long)st->last_receiver_pid);
 	if (st->has_log) {
 		printf("queued_bytes: %llu\n", (unsigned long long)st->queued_bytes);
 		printf("read_pos: %llu\n", (unsigned long long)st->read_pos);
@@ -201,6 +208,13 @@ stat_print_json(const struct stat_view *v)
 		else
 			printf(",\"queued\":null");
 	}
+	if (st->capacity >= 0)
+		printf(",\"capacity\":%ld,\"capacity_unit\":\"%s\"", st->capacity,
+		       st->capacity_unit ? "bytes" : "messages");
+	if (st->last_sender_pid > 0)
+		printf(",\"last_sender_pid\":%ld", (long)st->last_sender_pid);
+	if (st->last_receiver_pid > 0)
+		printf(",\"last_receiver_pid\":%ld", (long)st->last_receiver_pid);
 	if (st->has_log) {
 		printf(",\"queued_bytes\":%llu,\"read_pos\":%llu,\"log_bytes\":%llu",
 		       (unsigned long long)st->queued_bytes, (unsigned long long)st->read_pos,

@@ -10,7 +10,8 @@
  * json: one object.  "data" is the payload in standard base64 (padding
  * optional); "len", when present, must be its length; every other key is
  * the metadata recv adds (pid, uid, prio, ...) or a script's own, and is
- * skipped whatever its value.
+ * skipped whatever its value.  An object with "receiving" and no "data" is
+ * the announcement recv writes first on signal:self: no message.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -276,7 +277,7 @@ static int
 decode_json(const uint8_t *line, size_t len, uint8_t *out, size_t *outlen, const char **why)
 {
 	struct in_cursor c = { line, line + len, NULL };
-	bool have_data = false, have_len = false;
+	bool have_data = false, have_len = false, receiving = false;
 	size_t want_len = 0, n = 0;
 
 	if (!expect(&c, '{', "a JSON object was expected"))
@@ -286,7 +287,7 @@ decode_json(const uint8_t *line, size_t len, uint8_t *out, size_t *outlen, const
 		c.p++;
 	} else {
 		for (;;) {
-			uint8_t key[8];
+			uint8_t key[16];
 			size_t klen = sizeof(key);
 			const uint8_t *kstart;
 
@@ -328,8 +329,11 @@ decode_json(const uint8_t *line, size_t len, uint8_t *out, size_t *outlen, const
 				if (!parse_len(&c, &want_len))
 					goto bad;
 				have_len = true;
-			} else if (!skip_value(&c, 1)) {
-				goto bad;
+			} else {
+				if (klen == 9 && memcmp(key, "receiving", 9) == 0)
+					receiving = true;
+				if (!skip_value(&c, 1))
+					goto bad;
 			}
 			skip_ws(&c);
 			if (c.p < c.end && *c.p == ',') {
@@ -345,6 +349,11 @@ decode_json(const uint8_t *line, size_t len, uint8_t *out, size_t *outlen, const
 	if (c.p != c.end) {
 		c.why = "something follows the object";
 		goto bad;
+	}
+	if (!have_data && receiving) {
+		/* recv's first record on signal:self: where it receives. */
+		*outlen = 0;
+		return 1;
 	}
 	if (!have_data) {
 		*why = "no \"data\" key";
