@@ -360,7 +360,12 @@ fifo_chan_create(struct ipcx_chan *ch)
 	}
 	f->id = id;
 	f->large = large != 0;
-	rc = fchmod(fd, ch->mode | large) < 0 ? -errno : 0;
+	/* A leftover adopted keeps its mode unless mode= says otherwise: a
+	 * restart must not take away what others were allowed (as mq:). */
+	if (made || ipcx__uri_get(&ch->uri, "mode") != NULL)
+		rc = fchmod(fd, ch->mode | large) < 0 ? -errno : 0;
+	else
+		rc = 0;
 	if (rc == 0 && large && (fstat(fd, &st) < 0 || !(st.st_mode & FIFO_LARGE))) {
 		ipcx__set_errmsg(ch, "this filesystem does not keep the sticky bit that records "
 		                     "max= on a FIFO");

@@ -898,6 +898,12 @@ file_chan_create(struct ipcx_chan *ch)
 		ipcx__close(fd);
 		return -EEXIST;
 	}
+	/* An adopted log keeps its mode unless mode= says otherwise. */
+	if (ipcx__uri_get(&ch->uri, "mode") != NULL && fchmod(fd, ch->mode) < 0) {
+		rc = -errno;
+		ipcx__close(fd);
+		return rc;
+	}
 	file_adopt_fd(ch, fd, &g, &sb);
 	return 0;
 }

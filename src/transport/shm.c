@@ -155,6 +155,10 @@ shm_open_existing(struct ipcx_shm_chan *sc, bool adopt)
 	sc->dev = st.st_dev;
 	sc->ino = st.st_ino;
 	rc = ipcx__shm_chan_attach(sc, m, adopt);
+	/* An adopted leftover keeps its mode unless mode= says otherwise. */
+	if (rc == 0 && adopt && ipcx__uri_get(&ch->uri, "mode") != NULL &&
+	    fchmod(fd, ch->mode) < 0)
+		rc = -errno;
 	if (rc == 0 && adopt)
 		sc->made = true;
 out:

@@ -197,6 +197,12 @@ sysv_open_existing(struct ipcx_shm_chan *sc, bool adopt, int64_t deadline)
 	}
 	sc->shmid = shmid;
 	rc = ipcx__shm_chan_attach(sc, m, adopt);
+	/* An adopted leftover keeps its mode unless mode= says otherwise. */
+	if (rc == 0 && adopt && ipcx__uri_get(&ch->uri, "mode") != NULL) {
+		ds.shm_perm.mode = (ds.shm_perm.mode & ~0777u) | (ch->mode & 0777u);
+		if (shmctl(shmid, IPC_SET, &ds) < 0)
+			rc = -errno;
+	}
 	if (rc == 0 && adopt)
 		sc->made = true;
 	return rc;

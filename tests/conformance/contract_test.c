@@ -1280,6 +1280,42 @@ cleanup(void)
 	IPCX_FAIL(ipcx_unlink(uri), -ENOENT);
 }
 
+/* The mode a leftover was made with survives a creator that adopts it
+ * without mode= (a restart must not take away what others were allowed),
+ * and mode= given again is applied (DESIGN.md, Creation).  ipcx_stat
+ * must tell the object's real mode, not the handle's wish. */
+static unsigned
+created_mode(const char *uri, unsigned flags)
+{
+	struct ipcx_stat st;
+	ipcx_chan *ch;
+
+	IPCX_PASS(ipcx_create(&ch, uri, flags));
+	IPCX_PASS(ipcx_stat(ch, &st));
+	ipcx_close(ch);
+	return st.mode & 07777;
+}
+
+static void
+adopt_mode(void)
+{
+	char base[IPCX_URI_MAX], uri[IPCX_URI_MAX + 16];
+	const char *sep;
+
+	if (R->kind != KIND_FIFO && R->kind != KIND_QUEUE)
+		TEST_SKIP("%s makes no named object a creator adopts", R->name);
+	snprintf(base, sizeof(base), "%s", ipcx_test_uri(R->scheme, R->query));
+	sep = strchr(base, '?') != NULL ? "&" : "?";
+	snprintf(uri, sizeof(uri), "%s%smode=0640", base, sep);
+	ASSERT_EQ(created_mode(uri, IPCX_KEEP | IPCX_EXCL), 0640);
+	ASSERT_EQ(created_mode(base, IPCX_KEEP), 0640);
+	snprintf(uri, sizeof(uri), "%s%smode=0604", base, sep);
+	ASSERT_EQ(created_mode(uri, IPCX_KEEP), 0604);
+	ASSERT_EQ(created_mode(base, IPCX_KEEP), 0604);
+	IPCX_PASS(ipcx_unlink(base));
+	ASSERT_EQ(ipcx_test_registry_count(), 0);
+}
+
 static int
 poll_in(int fd, int timeout_ms)
 {
@@ -1880,7 +1916,7 @@ every_scheme_has_a_row(void)
 	X(timeout) X(timeout_zero) X(wake) X(wake_before) X(wake_send) X(sender_exit)        \
 	X(sender_kill) X(receiver_exit) X(senders) X(cleanup) X(pollfd) X(full)                   \
 	X(wake_mid_frame) X(deadline_mid_frame) X(close_pending) X(receivers)   \
-	X(descriptors)
+	X(descriptors) X(adopt_mode)
 
 #define FOR_EACH_ROW(X, b)                                                        \
 	X(b, 0) X(b, 1) X(b, 2) X(b, 3) X(b, 4) X(b, 5) X(b, 6) X(b, 7) X(b, 8) X(b, 9) X(b, 10) \
