@@ -595,8 +595,9 @@ mq_chan_recv(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx_msg_info *
 
 /* ---- the rest ------------------------------------------------------------ */
 
-/* Is the queue the name leads to now still the one this channel opened? */
-static bool
+/* Is the queue the name leads to now still the one this channel opened?
+ * 1: yes, 0: a successor's, or -errno. */
+static int
 mq_is_ours(const struct mq_chan *q)
 {
 	struct stat st;
@@ -607,7 +608,7 @@ mq_is_ours(const struct mq_chan *q)
 	if (fd == -EACCES)
 		fd = mq_open_fd(q->name, O_WRONLY, 0, NULL);
 	if (fd < 0)
-		return false;
+		return fd;
 	ours = fstat(fd, &st) == 0 && st.st_dev == q->dev && st.st_ino == q->ino;
 	ipcx__close(fd);
 	return ours;
@@ -617,6 +618,7 @@ static void
 mq_chan_close(struct ipcx_chan *ch, bool remove)
 {
 	struct mq_chan *q = mq_of(ch);
+	int ours;
 
 	if (q->mqd >= 0) {
 		/* A message this channel took but never delivered goes back,
@@ -626,7 +628,16 @@ mq_chan_close(struct ipcx_chan *ch, bool remove)
 			(void)mq_send((mqd_t)q->mqd, (const char *)q->rxbuf, q->kept_len,
 			              q->kept_prio);
 		/* Remove the name only if a successor has not replaced it. */
-		if (remove && mq_is_ours(q))
+		ours = remove ? mq_is_ours(q) : 0;
+		if (ours == -EMFILE || ours == -ENFILE) {
+			/* No descriptor to look with: give up ours first.  The
+			 * comparison stays sound: the mqueue filesystem numbers
+			 * its queues in sequence, so a successor's differs. */
+			ipcx__close(q->mqd);
+			q->mqd = -1;
+			ours = mq_is_ours(q);
+		}
+		if (ours == 1)
 			(void)mq_unlink(q->name);
 		ipcx__close(q->mqd);
 	}

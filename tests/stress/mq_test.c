@@ -489,6 +489,7 @@ nofile_peer(void *arg)
 {
 	int fds[1100], n, spare, rc;
 	bool named = false;
+	const char *uri;
 	ipcx_chan *c;
 
 	(void)arg;
@@ -498,9 +499,13 @@ nofile_peer(void *arg)
 		ASSERT_EQ(errno, EMFILE);
 		for (rc = 0; rc < spare && n > 0; rc++)
 			close(fds[--n]);
-		rc = ipcx_create(&c, ipcx_test_uri("mq", NULL), 0);
-		if (rc == 0)
+		uri = ipcx_test_uri("mq", NULL);
+		rc = ipcx_create(&c, uri, 0);
+		if (rc == 0) {
+			/* Closing needs no spare descriptor to remove it. */
 			ipcx_close(c);
+			ASSERT_TRUE(!raw_exists(uri));
+		}
 		else if (rc == -EMFILE && strstr(ipcx_errmsg(NULL), "RLIMIT_NOFILE") != NULL)
 			named = true;
 		while (n > 0)
