@@ -215,7 +215,11 @@ cell_text(const struct bench_result *res, const struct bench_series *s, int j, i
 	v = which == 0 ? c->med[s->k].p50_us : c->med[s->k].mb_s;
 	m = which == 0 ? bench_mult_lat(res, s, j) : bench_mult_thr(res, s, j);
 	short_num(v, a, sizeof(a));
-	if (m > 0)
+	/* Thousands as "k", so that a file row's 6-digit multiple of the
+	 * memcpy floor still fits its column. */
+	if (m >= 10000)
+		snprintf(b, sizeof(b), " x%.0fk", m / 1000);
+	else if (m > 0)
 		snprintf(b, sizeof(b), " x%.*f", m < 10 ? 1 : 0, m);
 	else
 		b[0] = '\0';
