@@ -11,8 +11,8 @@
  * the ratio ipcx/bare is everything ipcx costs: its framing, its waits,
  * its checks.
  *
- * This is the one file of the benchmark that knows mechanisms, so it is
- * keyed by scheme and variant.  A scheme without a driver here still gets
+ * This is the one file of the benchmark that knows mechanisms (with
+ * bare_ring.c and bare_log.c), so it is keyed by scheme and variant.  A scheme without a driver here still gets
  * its ipcx row, with "-" for the ratio.
  */
 #include <dirent.h>
@@ -21,12 +21,14 @@
 #include <mqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/msg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_int.h"
@@ -562,55 +564,188 @@ sysvmq_bare_close(int fds[4], void *st, bool owner)
 	free(s);
 }
 
+/* ---- signals -------------------------------------------------------------- */
+
+/*
+ * What a program without ipcx writes to pass a few bytes with a signal:
+ * sigqueue(3) with the bytes in the sigval, and sigwaitinfo(2) with the
+ * signal blocked - the one synchronous receive, a single system call.
+ * (ipcx receives through a signalfd, which it needs for ipcx_pollfd and
+ * deadlines; that is part of what the ratio prices.)  The signal is not
+ * ipcx's default (SIGRTMIN+1), so neither link can take the other's.
+ * The run blocks the real-time signals (bench.c); each side blocks its
+ * own again, as such a program would.  Each process learns the other's
+ * pid: the peer from the address, the parent when the peer has started.
+ */
+#define BARE_SIGNO (SIGRTMIN + 2)
+
+struct sig_st {
+	pid_t to;
+	sigset_t set;
+};
+
+static int
+sig_state(pid_t to, void **st)
+{
+	struct sig_st *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->to = to;
+	sigemptyset(&s->set);
+	sigaddset(&s->set, BARE_SIGNO);
+	if (sigprocmask(SIG_BLOCK, &s->set, NULL) < 0) {
+		int err = -errno;
+		free(s);
+		return err;
+	}
+	*st = s;
+	return 0;
+}
+
+static int
+sig_bare_open(struct bare_open *o, int fds[4], void **st)
+{
+	(void)fds;
+	if (o->max > sizeof(void *)) {
+		bench_text(o->why, sizeof(o->why), "a sigval carries %zu bytes", sizeof(void *));
+		return -EMSGSIZE;
+	}
+	snprintf(o->addr, sizeof(o->addr), "%ld", (long)getpid());
+	return sig_state(0, st);
+}
+
+static int
+sig_attach(int rfd, int wfd, const char *addr, size_t max, void **st, char *why,
+           size_t whylen)
+{
+	long pid = atol(addr);
+
+	(void)rfd;
+	(void)wfd;
+	(void)max;
+	if (pid <= 0) {
+		bench_text(why, whylen, "no parent pid in the address");
+		return -EINVAL;
+	}
+	return sig_state((pid_t)pid, st);
+}
+
+static void
+sig_started(void *st, pid_t pid)
+{
+	((struct sig_st *)st)->to = pid;
+}
+
+static int
+sig_bare_send(void *st, int fd, const void *buf, size_t len)
+{
+	struct sig_st *s = st;
+	union sigval v;
+	uintptr_t x = 0;
+	int step = 1;
+
+	(void)fd;
+	if (len > sizeof(x))
+		return -EMSGSIZE;
+	memcpy(&x, buf, len);
+	v.sival_ptr = (void *)x;
+	for (;;) {
+		struct timespec ts;
+		if (sigqueue(s->to, BARE_SIGNO, v) == 0)
+			return 0;
+		if (errno != EAGAIN || bench_stop)
+			return -errno;
+		/* The receiver's queue is full and nothing can be polled for
+		 * room: wait as ipcx_send does. */
+		ts.tv_sec = step / 1000;
+		ts.tv_nsec = (long)(step % 1000) * 1000000;
+		(void)nanosleep(&ts, NULL);
+		if (step < 50)
+			step *= 2;
+	}
+}
+
+static ssize_t
+sig_bare_recv(void *st, int fd, void *buf, size_t cap, size_t expect)
+{
+	struct sig_st *s = st;
+	siginfo_t si;
+
+	(void)fd;
+	if (expect > sizeof(void *) || expect > cap)
+		return -EMSGSIZE;
+	for (;;) {
+		int sig = sigwaitinfo(&s->set, &si);
+		if (sig == BARE_SIGNO) {
+			uintptr_t x = (uintptr_t)si.si_value.sival_ptr;
+			memcpy(buf, &x, expect);
+			return (ssize_t)expect;
+		}
+		if (sig >= 0)
+			return -EPROTO;
+		if (errno != EINTR || bench_stop)
+			return -errno;
+	}
+}
+
+static void
+sig_bare_close(int fds[4], void *st, bool owner)
+{
+	int i;
+
+	(void)owner;
+	for (i = 0; i < 4; i++)
+		fds[i] = -1;
+	free(st);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const struct bare_driver d_pipe = {
 	"pipe", NULL, NULL, "write/read", "pipe(2)", BARE_STREAM, pipe_open, NULL, NULL, NULL,
-	NULL, pipe_match,
+	NULL, pipe_match, NULL,
 };
 static const struct bare_driver d_fifo = {
 	"fifo", NULL, NULL, "write/read", "mkfifo(3), open(2)", BARE_STREAM, fifo_open, NULL,
-	NULL, NULL, NULL, pipe_match,
+	NULL, NULL, NULL, pipe_match, NULL,
 };
 static const struct bare_driver d_unix_stream = {
 	"unix", "type=stream", NULL, "send/recv", "socketpair(AF_UNIX, SOCK_STREAM)",
-	BARE_STREAM | BARE_SOCK, unix_stream_open, NULL, NULL, NULL, NULL, sock_match,
+	BARE_STREAM | BARE_SOCK, unix_stream_open, NULL, NULL, NULL, NULL, sock_match, NULL,
 };
 static const struct bare_driver d_unix_seqpacket = {
 	"unix", "type=seqpacket", NULL, "send/recv", "socketpair(AF_UNIX, SOCK_SEQPACKET)",
-	BARE_SOCK, unix_seqpacket_open, NULL, NULL, NULL, NULL, sock_match,
+	BARE_SOCK, unix_seqpacket_open, NULL, NULL, NULL, NULL, sock_match, NULL,
 };
 static const struct bare_driver d_unix_dgram = {
 	"unix", "type=dgram", NULL, "send/recv", "socketpair(AF_UNIX, SOCK_DGRAM)", BARE_SOCK,
-	unix_dgram_open, NULL, NULL, NULL, NULL, sock_match,
+	unix_dgram_open, NULL, NULL, NULL, NULL, sock_match, NULL,
 };
 static const struct bare_driver d_tcp = {
 	"tcp", NULL, NULL, "send/recv", "TCP over 127.0.0.1, TCP_NODELAY",
-	BARE_STREAM | BARE_SOCK, tcp_open, NULL, NULL, NULL, NULL, NULL,
+	BARE_STREAM | BARE_SOCK, tcp_open, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 static const struct bare_driver d_mq = {
 	"mq", NULL, NULL, "mq_send/mq_receive", "two POSIX queues (mq_open, msg_default deep)", 0,
-	mq_bare_open, NULL, mq_bare_send, mq_bare_recv, NULL, NULL,
+	mq_bare_open, NULL, mq_bare_send, mq_bare_recv, NULL, NULL, NULL,
 };
 static const struct bare_driver d_sysvmq = {
 	"sysvmq", NULL, NULL, "msgsnd/msgrcv", "two System V queues (msgget IPC_PRIVATE)",
 	BARE_IDS, sysvmq_bare_open, sysvmq_attach, sysvmq_bare_send, sysvmq_bare_recv,
-	sysvmq_bare_close, NULL,
+	sysvmq_bare_close, NULL, NULL,
 };
-/* sigqueue carries one sigval: 8 bytes, of which ipcx keeps one for the
- * length.  No size the benchmark measures fits, so the row shows why. */
 static const struct bare_driver d_signal = {
-	"signal", NULL, NULL, "sigqueue/sigwaitinfo", "one real-time signal, an 8-byte sigval",
-	0, NULL, NULL, NULL, NULL, NULL, NULL,
-};
-static const struct bare_driver d_file = {
-	"file", NULL, NULL, "-",
-	"no bare equivalent: a durable log of checked records under record locks is what "
-	"ipcx adds to a plain file, there is no plain-call way to move messages through one",
-	BARE_NONE, NULL, NULL, NULL, NULL, NULL, NULL,
+	"signal", NULL, NULL, "sigqueue/sigwaitinfo",
+	"one real-time signal (SIGRTMIN+2) per message, the payload in its sigval, no length "
+	"(the receiver knows it); sigwaitinfo with the signal blocked; on EAGAIN (the queue "
+	"at RLIMIT_SIGPENDING) a sleep of 1 ms doubling to 64 ms, as ipcx",
+	0, sig_bare_open, sig_attach, sig_bare_send, sig_bare_recv, sig_bare_close, NULL,
+	sig_started,
 };
 
 extern const struct bare_driver bare_ring_futex, bare_ring_futex_sysv, bare_ring_busy;
+extern const struct bare_driver bare_log_plain, bare_log_none, bare_log_always;
 #ifdef BENCH_HAVE_ZMQ
 extern const struct bare_driver peer_zmq_ipc, peer_zmq_tcp;
 #endif
@@ -623,7 +758,7 @@ extern const struct bare_driver peer_iox_block, peer_iox_busy;
 
 static const struct bare_driver *const drivers[] = {
 	&d_pipe, &d_fifo, &d_unix_stream, &d_unix_seqpacket, &d_unix_dgram, &d_tcp,
-	&d_mq, &d_sysvmq, &d_signal, &d_file,
+	&d_mq, &d_sysvmq, &d_signal, &bare_log_plain, &bare_log_none, &bare_log_always,
 	&bare_ring_futex, &bare_ring_futex_sysv, &bare_ring_busy,
 #ifdef BENCH_HAVE_ZMQ
 	&peer_zmq_ipc, &peer_zmq_tcp,

@@ -356,15 +356,16 @@ ring_close(int fds[4], void *st, bool owner)
 const struct bare_driver bare_ring_futex = {
 	"shm", NULL, NULL, "ring+futex", "an SPSC ring per direction in /dev/shm: C11 atomics, "
 	"spins 50 us then sleeps on a futex",
-	BARE_SPINS, futex_open, futex_attach, ring_send, ring_recv, ring_close, NULL,
+	BARE_SPINS, futex_open, futex_attach, ring_send, ring_recv, ring_close, NULL, NULL,
 };
 const struct bare_driver bare_ring_futex_sysv = {
 	"sysvshm", NULL, NULL, "ring+futex", "the same futex ring, in /dev/shm (a System V "
 	"segment maps the same memory)",
-	BARE_SPINS, futex_open, futex_attach, ring_send, ring_recv, ring_close, NULL,
+	BARE_SPINS, futex_open, futex_attach, ring_send, ring_recv, ring_close, NULL, NULL,
 };
 const struct bare_driver bare_ring_busy = {
 	"shm", "spin=-1", NULL, "busy ring", "an SPSC ring per direction in /dev/shm: C11 "
 	"atomics, both sides spin, no system call",
 	BARE_BUSY | BARE_SPINS, busy_open, busy_attach, ring_send, ring_recv, ring_close, NULL,
+	NULL,
 };

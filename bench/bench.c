@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -35,9 +36,12 @@ static const char usage_text[] =
 	"Measure every built ipcx transport between two processes, each beside\n"
 	"its bare mechanism: the same payload moved with plain system calls and\n"
 	"no ipcx (write/read on a pipe or FIFO, send/recv on sockets, mq_send,\n"
-	"msgsnd, a ring in /dev/shm), beside this machine's floors (a cache line\n"
-	"and a futex bounced between the two CPUs, a system call, memcpy) and\n"
-	"the peer libraries built in (ZeroMQ, nng, iceoryx).\n"
+	"msgsnd, a ring in /dev/shm, sigqueue/sigwaitinfo, a file log under an\n"
+	"OFD lock with and without fdatasync), beside this machine's floors (a\n"
+	"cache line and a futex bounced between the two CPUs, a system call,\n"
+	"memcpy) and the peer libraries built in (ZeroMQ, nng, iceoryx).\n"
+	"A mechanism of smaller messages (a signal's 7 bytes) is measured at\n"
+	"its own size, in the column of the smallest.\n"
 	"\n"
 	"The processes are pinned to two CPUs (sender on the first, receiver on\n"
 	"the second).  For each size, bare and ipcx run back to back several\n"
@@ -386,6 +390,18 @@ struct saved {
 	bool cpus_saved;
 };
 
+/* What the run blocks: SIGPIPE and the real-time signals. */
+static void
+blocked_set(sigset_t *set)
+{
+	int sig;
+
+	sigemptyset(set);
+	sigaddset(set, SIGPIPE);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(set, sig);
+}
+
 static void
 signals_install(struct saved *s)
 {
@@ -400,9 +416,11 @@ signals_install(struct saved *s)
 	sigaction(SIGTERM, &sa, &s->term);
 	sigaction(SIGALRM, &sa, &s->alrm);
 	/* The bare rows write to pipes with plain write(2): a peer that died
-	 * must be an EPIPE, never the end of the run. */
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
+	 * must be an EPIPE, never the end of the run.  Real-time signals carry
+	 * the signal rows' messages: one that arrives after its measurement
+	 * was cut short (the watchdog) must wait in the queue, not end the run
+	 * by its default action, once its channel is closed. */
+	blocked_set(&pipe_set);
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &s->mask);
 }
 
@@ -411,16 +429,20 @@ signals_restore(const struct saved *s)
 {
 	static const struct timespec zero = { 0, 0 };
 	sigset_t pipe_set;
+	int sig;
 
 	alarm(0);
 	sigaction(SIGINT, &s->intr, NULL);
 	sigaction(SIGTERM, &s->term, NULL);
 	sigaction(SIGALRM, &s->alrm, NULL);
-	/* Take a SIGPIPE a bare write left pending, so it cannot fire once
-	 * the caller's mask is back. */
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+	/* Take what a bare write or a late signal left pending, so it cannot
+	 * fire once the caller's mask is back; a signal the caller blocked
+	 * itself stays pending for it. */
+	blocked_set(&pipe_set);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(&s->mask, sig) == 1)
+			sigdelset(&pipe_set, sig);
+	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
 		;
 	pthread_sigmask(SIG_SETMASK, &s->mask, NULL);
 }
@@ -910,6 +932,32 @@ print_matrix(const struct bench_opts *o, const struct bench_row *rows, int nrows
 	}
 }
 
+/* The file system a path is on, as a reader knows it: on tmpfs an
+ * fdatasync writes nothing to a disk. */
+static const char *
+fs_name(const char *path)
+{
+	static char other[48];
+	struct statfs sf;
+
+	if (statfs(path, &sf) < 0)
+		return "file system unknown";
+	switch ((unsigned long)sf.f_type) {
+	case 0x01021994ul:
+		return "tmpfs: memory, fdatasync reaches no disk; set TMPDIR to a disk's directory";
+	case 0xef53ul:
+		return "ext2/3/4";
+	case 0x58465342ul:
+		return "xfs";
+	case 0x9123683eul:
+		return "btrfs";
+	case 0x794c7630ul:
+		return "overlayfs";
+	}
+	snprintf(other, sizeof(other), "file system 0x%lx", (unsigned long)sf.f_type);
+	return other;
+}
+
 static void
 print_notes(const struct bench_opts *o, const struct bench_row *rows, int nrows,
             const struct bench_env *env, const struct load *ld, long checked, long errors)
@@ -935,6 +983,15 @@ print_notes(const struct bench_opts *o, const struct bench_row *rows, int nrows,
 		else
 			printf("%s%s: %s = %s on %s\n", lead, r->label, r->peer ? "peer" : "bare", r->bare->calls,
 			       r->bare->mechanism);
+		if (r->bare != NULL && (r->bare->flags & BARE_DISK))
+			printf("%s%s: every message waits for fdatasync of a file in %s (%s)\n", lead,
+			       r->label, o->dir, fs_name(o->dir));
+		if (bench_disk_quick(r, o))
+			printf("%s%s: so --quick measures at least %ld round trips and %ld messages "
+			       "per figure on this row (%ld and %ld elsewhere): its p99 is the worst "
+			       "of few\n",
+			       lead, r->label, BENCH_DISK_QUICK_MIN, BENCH_DISK_QUICK_MIN, o->min_rtt,
+			       o->min_stream);
 		for (j = 0; j < r->ncells; j++) {
 			const struct bench_cell *c = &r->cells[j];
 			size_label(c->size, s, sizeof(s));
@@ -943,19 +1000,33 @@ print_notes(const struct bench_opts *o, const struct bench_row *rows, int nrows,
 				bool both = k == LINK_BARE && c->state[LINK_IPCX] == c->state[k] &&
 				            strcmp(c->why[LINK_IPCX], c->why[k]) == 0;
 				bool all = true;
-				int x;
+				char sizes[160];
+				int x, first;
 				if (k == LINK_IPCX && c->state[LINK_BARE] == c->state[k] &&
 				    strcmp(c->why[LINK_BARE], c->why[k]) == 0)
 					continue;
 				if ((c->state[k] != CELL_SKIP && c->state[k] != CELL_FAIL) ||
 				    quiet(c->why[k]))
 					continue;
-				for (x = 0; x < r->ncells; x++)
-					all &= r->cells[x].state[k] == c->state[k] &&
-					       strcmp(r->cells[x].why[k], c->why[k]) == 0;
-				if (all && j > 0)
+				/* The sizes that share this line, named once. */
+				sizes[0] = '\0';
+				for (x = 0, first = -1; x < r->ncells; x++) {
+					char t[24];
+					size_t used = strlen(sizes);
+					if (r->cells[x].state[k] != c->state[k] ||
+					    strcmp(r->cells[x].why[k], c->why[k]) != 0) {
+						all = false;
+						continue;
+					}
+					if (first < 0)
+						first = x;
+					size_label(r->cells[x].size, t, sizeof(t));
+					snprintf(sizes + used, sizeof(sizes) - used, "%s%s",
+					         used ? ", " : "", t);
+				}
+				if (first != j)
 					continue;
-				printf("%s%s %s, %s: %s%s\n", lead, r->label, all ? "every size" : s,
+				printf("%s%s %s, %s: %s%s\n", lead, r->label, all ? "every size" : sizes,
 				       both ? "bare and ipcx" : k == LINK_BARE ? "bare" : r->peer ? r->label : "ipcx",
 				       c->state[k] == CELL_SKIP ? "skipped: " : "FAILED: ", c->why[k]);
 			}

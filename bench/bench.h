@@ -19,9 +19,10 @@ extern "C" {
  * command in messages ("ipcx-bench"; "bench" is shown as "ipcx bench"), the
  * other arguments are the options of `ipcx-bench --help`.  Writes the table
  * or JSON to standard output and diagnostics to standard error.  Installs
- * handlers for SIGINT, SIGTERM and SIGALRM and blocks SIGPIPE while it
- * runs, pins the calling thread to one CPU, and restores all three before
- * returning.  Never calls exit().  "ARGV0 --peer ..." runs the second
+ * handlers for SIGINT, SIGTERM and SIGALRM and blocks SIGPIPE and the
+ * real-time signals while it runs, pins the calling thread to one CPU,
+ * and restores all three before returning (taking first what it left
+ * pending of the signals it blocked).  Never calls exit().  "ARGV0 --peer ..." runs the second
  * process of a row: the engine starts this very program again that way.
  * Returns the exit status: 0 every measured row passed, 1 a row failed or
  * an integrity check found an error, 2 usage error, 128+N ended by signal N.

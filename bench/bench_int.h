@@ -9,7 +9,8 @@
  *   bench_link.c  the checked messages, and one send/receive interface over
  *                 an ipcx channel or a bare descriptor
  *   bare.c        the bare mechanisms: plain system calls, keyed by scheme
- *                 and variant
+ *                 and variant (bare_ring.c: the shared-memory rings,
+ *                 bare_log.c: a file log under a record lock)
  *
  * Nothing here names a scheme: the ipcx rows come from the library
  * (ipcx_schemes, ipcx_scheme_info); only bare.c knows mechanisms.
@@ -29,8 +30,15 @@
 #define BENCH_MAX_SIZES 8
 #define BENCH_MAX_REPS 21
 #define BENCH_MIN_SIZE ((size_t)16)
+/* A mechanism whose messages are smaller than BENCH_MIN_SIZE (a signal's
+ * 7 bytes) is measured at its own size, down to this: a 4-byte stamp. */
+#define BENCH_SMALL_MIN ((size_t)4)
 #define BENCH_MAX_SIZE ((size_t)16 << 20)
 #define BENCH_URI_LEN 1024
+/* --quick on a row that waits for the disk on every message (BARE_DISK):
+ * the fewest round trips and messages a measurement takes, instead of
+ * min_rtt and min_stream, so that the row fits make run's minute. */
+#define BENCH_DISK_QUICK_MIN 5L
 
 /* The two sides of every pair: the mechanism alone, and ipcx on it. */
 enum { LINK_BARE, LINK_IPCX, NLINKS };
@@ -111,6 +119,7 @@ struct bench_row {
 	const char *variant;     /* "type=seqpacket", or NULL */
 	const char *summary;     /* ipcx_scheme_info().summary */
 	const char *sample;      /* ipcx_scheme_info().sample */
+	const char *address;     /* ipcx_scheme_info().address */
 	unsigned caps;           /* ipcx_scheme_info().caps */
 	size_t default_max;      /* ipcx_scheme_info().default_max */
 	bool peer;               /* another library's row: bare is its driver, no ipcx side */
@@ -157,6 +166,7 @@ enum {
 	BARE_NONE = 1u << 5,   /* the scheme has no bare equivalent: mechanism says why */
 	BARE_SPINS = 1u << 6,  /* spins before it sleeps: its floor is the cache line */
 	BARE_FORK = 1u << 7,   /* measured from a child process of the run (bench_row.c) */
+	BARE_DISK = 1u << 8,   /* every message waits for the disk (fdatasync), ipcx's too */
 };
 
 /* What open is given, and what it answers beside the descriptors. */
@@ -202,6 +212,9 @@ struct bare_driver {
 	 * messages of each size (fds[2..3] are -1 then).  Returns the pipe
 	 * buffer it matched, in bytes, or 0. */
 	long (*match)(const int fds[4]);
+	/* Optional: the peer runs, as process pid (a mechanism addressed by
+	 * process id).  Called in the parent once the peer has started. */
+	void (*started)(void *st, pid_t pid);
 };
 
 const struct bare_driver *bare_find(const char *scheme, const char *variant);
@@ -230,6 +243,10 @@ void bare_close(const struct bare_driver *d, int fds[4], void *st, bool owner);
  * offset seq chooses, whose first 8 bytes are replaced by a stamp: seq,
  * len, and a flag on the last message of a stream.  The sender stamps the
  * pattern in place (no per-message copy); the receiver compares every byte.
+ * A message shorter than 8 bytes (BENCH_SMALL_MIN to 7: a signal's) has a
+ * 4-byte stamp, seq and the flag, and the rest of its bytes from the
+ * pattern, so each one is still checked whole: its sequence and every
+ * byte.
  */
 struct bench_pattern {
 	uint8_t *bytes;
@@ -359,6 +376,8 @@ void bench_row_init(struct bench_row *r, const char *scheme,
                     const struct ipcx_scheme_info *info, const char *variant);
 /* A row for peer library d (its driver's label). */
 void bench_row_init_peer(struct bench_row *r, const struct bare_driver *d);
+/* Does --quick measure row r with fewer messages (BENCH_DISK_QUICK_MIN)? */
+bool bench_disk_quick(const struct bench_row *r, const struct bench_opts *o);
 /* Measure row r at every size; never exits.  Clears env->pinned (and
  * says why) when the peer could not pin itself. */
 void bench_row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env);

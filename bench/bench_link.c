@@ -102,13 +102,24 @@ stamp(uint32_t seq, size_t len, bool last)
 	return (uint64_t)seq | ((uint64_t)len & 0x7fffffff) << 32 | (last ? STAMP_LAST : 0);
 }
 
+/* The stamp of a message shorter than 8 bytes: seq and the flag. */
+#define SMALL_STAMP 4u
+#define SMALL_LAST ((uint32_t)1 << 31)
+
 uint8_t *
 bench_msg_make(struct bench_pattern *p, uint32_t seq, size_t len, bool last, uint8_t save[8])
 {
 	uint8_t *m = p->bytes + seq % PATTERN_SPREAD;
+	uint32_t s = (seq & ~SMALL_LAST) | (last ? SMALL_LAST : 0);
+	int i;
 
 	memcpy(save, m, 8);
-	put64(m, stamp(seq, len, last));
+	if (len >= 8) {
+		put64(m, stamp(seq, len, last));
+		return m;
+	}
+	for (i = 0; i < (int)SMALL_STAMP; i++)
+		m[i] = (uint8_t)(s >> (8 * i));
 	return m;
 }
 
@@ -125,8 +136,19 @@ bench_msg_check(const struct bench_pattern *p, const uint8_t *buf, size_t n, uin
 	uint64_t s;
 
 	*last = false;
-	if (n != len || n < 8)
+	if (n != len || n < BENCH_SMALL_MIN)
 		return -1;
+	if (n < 8) {
+		uint32_t w = (uint32_t)buf[0] | (uint32_t)buf[1] << 8 | (uint32_t)buf[2] << 16 |
+		             (uint32_t)buf[3] << 24;
+		if ((w & ~SMALL_LAST) != (seq & ~SMALL_LAST))
+			return -1;
+		*last = (w & SMALL_LAST) != 0;
+		return memcmp(buf + SMALL_STAMP, p->bytes + seq % PATTERN_SPREAD + SMALL_STAMP,
+		              len - SMALL_STAMP) == 0
+		               ? 0
+		               : -1;
+	}
 	s = get64(buf);
 	if ((s & ~STAMP_LAST) != stamp(seq, len, false))
 		return -1;

@@ -85,6 +85,26 @@ sfig(const struct bench_series *s, int j)
 	return c->state[s->k] == CELL_OK ? &c->med[s->k] : NULL;
 }
 
+/*
+ * A figure that is not ranked with the others of its column: one measured
+ * at a smaller size than the column's (a mechanism with smaller messages,
+ * measured at its own), or of a row whose every message waits for the
+ * disk (what it measures is the disk).  *why says which.
+ */
+static bool
+apart(const struct bench_result *res, const struct bench_series *s, int j, const char **why)
+{
+	if (s->r->cells[j].size < res->o->sizes[j]) {
+		*why = "messages";
+		return true;
+	}
+	if (s->r->bare != NULL && (s->r->bare->flags & BARE_DISK)) {
+		*why = "disk";
+		return true;
+	}
+	return false;
+}
+
 /* ---- floors ------------------------------------------------------------------- */
 
 /*
@@ -195,7 +215,11 @@ cell_text(const struct bench_result *res, const struct bench_series *s, int j, i
 	v = which == 0 ? c->med[s->k].p50_us : c->med[s->k].mb_s;
 	m = which == 0 ? bench_mult_lat(res, s, j) : bench_mult_thr(res, s, j);
 	short_num(v, a, sizeof(a));
-	if (m > 0)
+	/* Thousands as "k", so that a file row's 6-digit multiple of the
+	 * memcpy floor still fits its column. */
+	if (m >= 10000)
+		snprintf(b, sizeof(b), " x%.0fk", m / 1000);
+	else if (m > 0)
 		snprintf(b, sizeof(b), " x%.*f", m < 10 ? 1 : 0, m);
 	else
 		b[0] = '\0';
@@ -282,6 +306,30 @@ x_times(double slow, double fast)
 	return fast > 0 ? slow / fast : 0;
 }
 
+/* The figures of column j not ranked (apart()), each with its reason. */
+static void
+verdict_apart(const struct bench_result *res, const struct bench_series *ss, int n, int j,
+              char *out, size_t len, size_t o)
+{
+	int i, m = 0;
+
+	for (i = 0; i < n && o < len; i++) {
+		const struct bench_fig *f = sfig(&ss[i], j);
+		const char *why;
+		if (f == NULL || f->p50_us <= 0 || !apart(res, &ss[i], j, &why))
+			continue;
+		if (strcmp(why, "messages") == 0)
+			o += (size_t)snprintf(out + o, len - o,
+			                      "%s%s %s us (%zu-byte messages, its largest)",
+			                      m++ ? ", " : "; not ranked: ", ss[i].name,
+			                      NICE(f->p50_us), ss[i].r->cells[j].size);
+		else
+			o += (size_t)snprintf(out + o, len - o, "%s%s %s us (waits for the disk)",
+			                      m++ ? ", " : "; not ranked: ", ss[i].name,
+			                      NICE(f->p50_us));
+	}
+}
+
 void
 bench_verdict(const struct bench_result *res, int j, char *out, size_t len)
 {
@@ -293,7 +341,8 @@ bench_verdict(const struct bench_result *res, int j, char *out, size_t len)
 	bench_size_label(res->o->sizes[j], s, sizeof(s));
 	for (i = 0; i < n; i++) {
 		const struct bench_fig *f = sfig(&ss[i], j);
-		if (f == NULL || f->p50_us <= 0)
+		const char *why;
+		if (f == NULL || f->p50_us <= 0 || apart(res, &ss[i], j, &why))
 			continue;
 		if (fast < 0 || f->p50_us < sfig(&ss[fast], j)->p50_us)
 			fast = i;
@@ -302,12 +351,15 @@ bench_verdict(const struct bench_result *res, int j, char *out, size_t len)
 		if (f->mb_s > 0 && (thr < 0 || f->mb_s > sfig(&ss[thr], j)->mb_s))
 			thr = i;
 	}
+	if (fast < 0)
+		o += (size_t)snprintf(out, len, "%s: nothing ranked", s);
+	else
+		o += (size_t)snprintf(out, len, "%s: fastest round trip %s (%s us p50)", s,
+		                      ss[fast].name, NICE(sfig(&ss[fast], j)->p50_us));
 	if (fast < 0) {
-		snprintf(out, len, "%s: nothing measured", s);
+		verdict_apart(res, ss, n, j, out, len, o);
 		return;
 	}
-	o += (size_t)snprintf(out, len, "%s: fastest round trip %s (%s us p50)", s,
-	                      ss[fast].name, NICE(sfig(&ss[fast], j)->p50_us));
 	if (slow != fast && o < len)
 		o += (size_t)snprintf(out + o, len - o, ", %sx faster than the slowest (%s, %s us)",
 		                      NICE(x_times(sfig(&ss[slow], j)->p50_us,
@@ -322,8 +374,9 @@ bench_verdict(const struct bench_result *res, int j, char *out, size_t len)
 		                      ss[i].name);
 	}
 	if (thr >= 0 && o < len)
-		snprintf(out + o, len - o, "; most throughput %s (%s MB/s)", ss[thr].name,
-		         NICE(sfig(&ss[thr], j)->mb_s));
+		o += (size_t)snprintf(out + o, len - o, "; most throughput %s (%s MB/s)",
+		                      ss[thr].name, NICE(sfig(&ss[thr], j)->mb_s));
+	verdict_apart(res, ss, n, j, out, len, o);
 }
 
 void
@@ -340,17 +393,23 @@ bench_print_verdicts(const struct bench_result *res)
 	}
 }
 
+static bool w_disk(const struct bench_series *s);
+
 /* The series fastest (which 0: lowest p50, 1: most MB/s) at cell j among
  * those want() accepts; -1: none. */
 static int
-best(const struct bench_series *ss, int n, int j, int which,
+best(const struct bench_result *res, const struct bench_series *ss, int n, int j, int which,
      bool (*want)(const struct bench_series *))
 {
 	int i, b = -1;
 
 	for (i = 0; i < n; i++) {
 		const struct bench_fig *f = sfig(&ss[i], j), *g;
+		const char *why;
 		if (f == NULL || !want(&ss[i]) || (which == 0 ? f->p50_us : f->mb_s) <= 0)
+			continue;
+		/* Rows apart are ranked only among rows apart (w_disk). */
+		if (apart(res, &ss[i], j, &why) != (want == w_disk))
 			continue;
 		g = b >= 0 ? sfig(&ss[b], j) : NULL;
 		if (g == NULL || (which == 0 ? f->p50_us < g->p50_us : f->mb_s > g->mb_s))
@@ -403,6 +462,12 @@ w_peer(const struct bench_series *s)
 	return s->kind == SERIES_PEER;
 }
 
+static bool
+w_disk(const struct bench_series *s)
+{
+	return s->kind == SERIES_IPCX && s->r->bare != NULL && (s->r->bare->flags & BARE_DISK);
+}
+
 #define ADD(...)                                                                   \
 	do {                                                                       \
 		if (o < len)                                                       \
@@ -427,7 +492,7 @@ bench_summary(const struct bench_result *res, char *out, size_t len)
 	}
 	bench_size_label(res->o->sizes[small], s1, sizeof(s1));
 	bench_size_label(res->o->sizes[large], s2, sizeof(s2));
-	a = best(ss, n, small, 0, w_ipcx);
+	a = best(res, ss, n, small, 0, w_ipcx);
 	if (a < 0) {
 		snprintf(out, len, "No ipcx transport was measured in this run, so none is recommended.");
 		return;
@@ -436,28 +501,44 @@ bench_summary(const struct bench_result *res, char *out, size_t len)
 	    "round trip)",
 	    s1, ss[a].name, NICE(sfig(&ss[a], small)->p50_us));
 	if (ss[a].busy) {
-		b = best(ss, n, small, 0, w_ipcx_sleeps);
+		b = best(res, ss, n, small, 0, w_ipcx_sleeps);
 		ADD(", but it spins a CPU while it waits; among channels that sleep, %s (%s us) "
 		    "is the fastest",
 		    b >= 0 ? ss[b].name : "none", NICE(b >= 0 ? sfig(&ss[b], small)->p50_us : 0));
 	}
-	c = best(ss, n, large, 1, w_ipcx);
+	c = best(res, ss, n, large, 1, w_ipcx);
 	if (c >= 0)
 		ADD(". For bulk data (%s) %s moves the most (%s MB/s)", s2, ss[c].name,
 		    NICE(sfig(&ss[c], large)->mb_s));
-	d = best(ss, n, small, 0, w_ipcx_kernel);
-	e = best(ss, n, small, 0, w_ipcx_eof);
+	d = best(res, ss, n, small, 0, w_ipcx_kernel);
+	e = best(res, ss, n, small, 0, w_ipcx_eof);
 	if (d >= 0)
 		ADD(". Without shared memory the fastest at %s is %s (%s us)", s1, ss[d].name,
 		    NICE(sfig(&ss[d], small)->p50_us));
 	if (e >= 0 && e != d)
 		ADD(", and %s (%s us) if the receiver must learn that its peer has gone", ss[e].name,
 		    NICE(sfig(&ss[e], small)->p50_us));
-	p = best(ss, n, small, 0, w_ipcx_kept);
+	p = best(res, ss, n, small, 0, w_ipcx_kept);
 	if (p >= 0)
 		ADD(". If messages must outlive every process, %s costs %sx the fastest round trip",
 		    ss[p].name, NICE(x_times(sfig(&ss[p], small)->p50_us, sfig(&ss[a], small)->p50_us)));
-	q = best(ss, n, small, 0, w_peer);
+	b = best(res, ss, n, small, 0, w_disk);
+	if (b >= 0)
+		ADD("%s%s, whose every message is on disk before the call returns, %sx",
+		    p >= 0 ? "; to survive a power cut too, " : ". If messages must survive a power cut, ",
+		    ss[b].name, NICE(x_times(sfig(&ss[b], small)->p50_us, sfig(&ss[a], small)->p50_us)));
+	for (j = 0; j < n; j++) {
+		/* A mechanism of smaller messages, measured at its own size. */
+		const struct bench_cell *cs = &ss[j].r->cells[small];
+		if (ss[j].kind != SERIES_IPCX || cs->size >= res->o->sizes[small] ||
+		    sfig(&ss[j], small) == NULL)
+			continue;
+		ADD(". For a notification of at most %zu bytes, %s takes %s us round trip", cs->size,
+		    ss[j].name, NICE(cs->med[LINK_IPCX].p50_us));
+		if (cs->state[LINK_BARE] == CELL_OK && ss[j].r->bare != NULL)
+			ADD(" (bare %s: %s us)", ss[j].r->bare->calls, NICE(cs->med[LINK_BARE].p50_us));
+	}
+	q = best(res, ss, n, small, 0, w_peer);
 	if (q >= 0) {
 		double r = x_times(sfig(&ss[q], small)->p50_us, sfig(&ss[a], small)->p50_us);
 		ADD(". The fastest peer library, %s (%s us), is %sx %s than %s", ss[q].name,
@@ -466,14 +547,18 @@ bench_summary(const struct bench_result *res, char *out, size_t len)
 	}
 	for (j = 0, e = 0; j < n; j++) {
 		int k, skipped = 0;
-		for (k = 0; k < ss[j].r->ncells; k++)
+		for (k = 0; k < ss[j].r->ncells; k++) {
 			skipped += ss[j].r->cells[k].state[ss[j].k] == CELL_SKIP;
+			/* Measured at its own size: no limit to raise. */
+			if (ss[j].r->cells[k].size < res->o->sizes[k])
+				skipped = ss[j].r->ncells;
+		}
 		if (skipped > 0 && skipped < ss[j].r->ncells && ss[j].kind == SERIES_IPCX)
 			ADD("%s%s", e++ ? ", " : ". Not every size fitted ", ss[j].name);
 	}
 	if (e > 0)
 		ADD(" on this system (the notes say which limit to raise)");
-	(void)best(ss, n, small, 0, w_any);
+	(void)best(res, ss, n, small, 0, w_any);
 	ADD(".");
 }
 

@@ -109,11 +109,11 @@ peer_phase(struct peer *p, const struct ctl_msg *cmd)
 }
 
 static int
-peer_handshake(struct peer *p)
+peer_handshake(struct peer *p, size_t size)
 {
 	uint8_t save[8];
-	uint8_t *m = bench_msg_make(&p->pat, 0, BENCH_MIN_SIZE, true, save);
-	int rc = bench_link_send(&p->link[LINK_IPCX], m, BENCH_MIN_SIZE);
+	uint8_t *m = bench_msg_make(&p->pat, 0, size, true, save);
+	int rc = bench_link_send(&p->link[LINK_IPCX], m, size);
 
 	bench_msg_done(&p->pat, 0, save);
 	if (rc < 0)
@@ -145,7 +145,8 @@ bench_peer_main(int argc, char **argv)
 	struct ctl_msg m = { .op = CTL_READY };
 	const char *rx_uri = NULL, *tx_uri = NULL;
 	long v[SPEC_FIELDS];
-	int err = 0, rc = 0, status = PEER_FAIL;
+	sigset_t rt;
+	int err = 0, rc = 0, status = PEER_FAIL, sig;
 
 	memset(&p, 0, sizeof(p));
 	if (argc < 1 || argc > 3 || parse_spec(argv[0], v) < 0 || v[6] < (long)BENCH_MIN_SIZE ||
@@ -155,6 +156,12 @@ bench_peer_main(int argc, char **argv)
 		return 2;
 	}
 	p.ctl = (int)v[1];
+	/* As in the parent (bench.c): a real-time signal that comes after its
+	 * channel closed waits in the queue instead of ending this process. */
+	sigemptyset(&rt);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(&rt, sig);
+	(void)sigprocmask(SIG_BLOCK, &rt, NULL);
 	/* Die with the parent; if it is already gone, do not start. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != (pid_t)v[0])
@@ -227,10 +234,11 @@ bench_peer_main(int argc, char **argv)
 			status = 0;
 			break;
 		}
-		if (m.link >= NLINKS || !p.have[m.link] || m.size > p.cap || m.size < 8)
+		if (m.link >= NLINKS || !p.have[m.link] || m.size > p.cap ||
+		    m.size < BENCH_SMALL_MIN)
 			break;
 		if (m.op == CTL_HANDSHAKE)
-			rc = peer_handshake(&p);
+			rc = peer_handshake(&p, (size_t)m.size);
 		else if (m.op == CTL_ECHO || m.op == CTL_SINK)
 			rc = peer_phase(&p, &m);
 		else

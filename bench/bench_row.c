@@ -11,10 +11,16 @@
  *    (IPCX_SCHEME_BIDIR) gets two objects, one per direction;
  *  - no sample but ipcx_pair: the peer is started by ipcx_spawn and finds
  *    its end in IPCX_CHANNEL;
- *  - neither: the row says it cannot be measured.
+ *  - a sample with nothing to fill in and an address that is a process id
+ *    ("signal:self", "PID or self"): nothing is made; each process joins
+ *    the sample to receive and SCHEME:PID of the other to send;
+ *  - none of these: the row says it cannot be measured.
  * A size above the channel's default max is measured on a channel made
  * with "max=SIZE", as a program that sends such messages would make it;
- * sizes within the default share one channel with the default max.
+ * sizes within the default share one channel with the default max.  A
+ * scheme whose messages are all smaller than the sizes measured (a
+ * signal's 7 bytes) is measured at its own size, in the column of the
+ * smallest size, its label saying so ("signal (7B)").
  *
  * For every group of sizes that share a channel the parent opens the bare
  * mechanism and the ipcx channel, starts the peer (bench_peer.c) with exec,
@@ -49,6 +55,7 @@ enum plan_mode {
 	MODE_SPAWN, /* ipcx_spawn makes the channel and the peer */
 	MODE_ONE,   /* one two-way object (or a listener) */
 	MODE_TWO,   /* one object per direction */
+	MODE_PID,   /* joined, not made: receive on the sample, send to the other's pid */
 };
 
 enum group_result {
@@ -112,6 +119,14 @@ largest_size(const struct bench_opts *o)
 
 /* ---- rows ------------------------------------------------------------------- */
 
+bool
+bench_disk_quick(const struct bench_row *r, const struct bench_opts *o)
+{
+	/* Not with --count, which fixes the counts of every row. */
+	return o->quick && o->min_rtt < o->max_count && r->bare != NULL &&
+	       (r->bare->flags & BARE_DISK) && BENCH_DISK_QUICK_MIN < o->min_rtt;
+}
+
 void
 bench_row_init(struct bench_row *r, const char *scheme, const struct ipcx_scheme_info *info,
                const char *variant)
@@ -123,6 +138,7 @@ bench_row_init(struct bench_row *r, const char *scheme, const struct ipcx_scheme
 	r->variant = variant;
 	r->summary = info->summary;
 	r->sample = info->sample;
+	r->address = info->address;
 	r->caps = info->caps;
 	r->default_max = info->default_max;
 	r->bare = bare_find(scheme, variant);
@@ -134,6 +150,10 @@ bench_row_init(struct bench_row *r, const char *scheme, const struct ipcx_scheme
 		snprintf(r->label, sizeof(r->label), "%s %s", scheme, eq + 1);
 	else
 		snprintf(r->label, sizeof(r->label), "%s %s", scheme, variant);
+	if (r->default_max > 0 && r->default_max < BENCH_MIN_SIZE) {
+		size_t n = strlen(r->label);
+		snprintf(r->label + n, sizeof(r->label) - n, " (%zuB)", r->default_max);
+	}
 }
 
 void
@@ -150,6 +170,9 @@ bench_row_init_peer(struct bench_row *r, const struct bare_driver *d)
 static enum plan_mode
 plan_mode(const struct bench_row *r)
 {
+	if (r->sample != NULL && strchr(r->sample, '{') == NULL && r->address != NULL &&
+	    strncmp(r->address, "PID", 3) == 0)
+		return MODE_PID;
 	if (r->sample != NULL)
 		return (r->caps & IPCX_SCHEME_BIDIR) ? MODE_ONE : MODE_TWO;
 	if (r->caps & IPCX_SCHEME_PAIR)
@@ -285,6 +308,11 @@ probe_max(struct bench_row *r, const struct bench_opts *o, size_t *ret)
 	int rc;
 
 	group_query(&g, q, sizeof(q));
+	if (plan_mode(r) == MODE_PID) {
+		/* Nothing to make and stat: the scheme's word stands. */
+		*ret = r->default_max;
+		return 0;
+	}
 	if (plan_mode(r) == MODE_SPAWN) {
 		snprintf(uri, sizeof(uri), "%s:", r->scheme);
 		rc = add_query(uri, sizeof(uri), q);
@@ -358,7 +386,7 @@ peer_start(struct group *g, char *why, size_t whylen)
 	argv[argc++] = spec;
 	if (g->use[LINK_IPCX] && g->mode != MODE_SPAWN) {
 		argv[argc++] = g->join[0];
-		if (g->mode == MODE_TWO)
+		if (g->mode == MODE_TWO || g->mode == MODE_PID)
 			argv[argc++] = g->join[1];
 	}
 	argv[argc] = NULL;
@@ -651,10 +679,15 @@ cell_run(struct group *g, struct bench_cell *c)
 {
 	const struct bench_opts *o = g->o;
 	int64_t warm_ns = o->target_ns / 4, cap_ns = o->target_ns * 4;
-	long rtt_count = 0, stream_count = 0;
+	long rtt_count = 0, stream_count = 0, min_rtt = o->min_rtt, min_stream = o->min_stream;
 	struct phase ph;
 	enum phase_result pr;
 	int order[NLINKS], k, rep;
+
+	if (bench_disk_quick(g->r, o)) {
+		min_rtt = BENCH_DISK_QUICK_MIN;
+		min_stream = BENCH_DISK_QUICK_MIN;
+	}
 
 	/* Warm-up, untimed: caches, page faults, CPU frequency, and the
 	 * first send of a size some mechanisms refuse.  ipcx goes first, so
@@ -670,8 +703,8 @@ cell_run(struct group *g, struct bench_cell *c)
 		 * has the geometry it would have beside it, but not driven. */
 		if (!o->side[k])
 			continue;
-		rtt_count = o->min_rtt;
-		stream_count = o->min_stream;
+		rtt_count = min_rtt;
+		stream_count = min_stream;
 		memset(&ph, 0, sizeof(ph));
 		pr = PHASE_OK;
 		if (o->phase_rtt) {
@@ -680,7 +713,7 @@ cell_run(struct group *g, struct bench_cell *c)
 			if (pr == PHASE_OK && ph.errors == 0)
 				rtt_count = clamp_count((double)o->target_ns * (double)ph.n /
 				                                (double)(ph.ns > 0 ? ph.ns : 1),
-				                        o->min_rtt, o->max_count);
+				                        min_rtt, o->max_count);
 		}
 		if (o->phase_stream && pr == PHASE_OK && ph.errors == 0) {
 			pr = phase_sink(g, k, c->size, o->max_count, warm_ns, false, &ph);
@@ -688,7 +721,7 @@ cell_run(struct group *g, struct bench_cell *c)
 			if (pr == PHASE_OK && ph.errors == 0)
 				stream_count = clamp_count((double)o->target_ns * (double)ph.n /
 				                                   (double)(ph.ns > 0 ? ph.ns : 1),
-				                           o->min_stream, o->max_count);
+				                           min_stream, o->max_count);
 		}
 		if (pr != PHASE_OK || ph.errors > 0) {
 			phase_mark(g, c, k, pr, &ph);
@@ -772,6 +805,18 @@ mark_rest(struct group *g, int which, enum cell_state st, const char *why)
 			mark(&g->r->cells[i], which, st, why);
 }
 
+/* SCHEME:PID and the group's query: how one process sends to another. */
+static int
+pid_uri(const struct group *g, pid_t pid, char *out, size_t outlen)
+{
+	char q[128];
+
+	group_query(g, q, sizeof(q));
+	if (snprintf(out, outlen, "%s:%ld", g->r->scheme, (long)pid) >= (int)outlen)
+		return -ENAMETOOLONG;
+	return add_query(out, outlen, q);
+}
+
 /* The parent's side of the ipcx channel, before the peer starts. */
 static int
 ipcx_open(struct group *g, char *why, size_t whylen)
@@ -805,6 +850,20 @@ ipcx_open(struct group *g, char *why, size_t whylen)
 				(void)add_query(g->join[0], sizeof(g->join[0]), q);
 		}
 		return 0;
+	case MODE_PID:
+		/* The parent receives from before the peer exists, so nothing
+		 * the peer sends can find it unready; it joins the peer's pid
+		 * once the peer runs (ipcx_connect). */
+		rc = expand(g->r->sample, g->dir, "", q, g->uri[1], sizeof(g->uri[1]));
+		if (rc == 0)
+			rc = pid_uri(g, getpid(), g->join[1], sizeof(g->join[1]));
+		if (rc == 0) {
+			snprintf(g->join[0], sizeof(g->join[0]), "%s", g->uri[1]);
+			rc = ipcx_join(&g->made[1], g->uri[1], 0);
+		}
+		if (rc < 0)
+			say(why, whylen, g->uri[1], rc, ipcx_errmsg(NULL));
+		return rc;
 	case MODE_NONE:
 		break;
 	}
@@ -820,10 +879,25 @@ ipcx_connect(struct group *g, char *why, size_t whylen)
 	ipcx_chan *tx, *rx;
 	bool last;
 	ssize_t n;
-	int rc;
+	int rc, i;
 
+	/* The first message is of a size the channel carries. */
+	for (i = g->first; i < g->end; i++)
+		if (g->r->cells[i].size < hs.size)
+			hs.size = g->r->cells[i].size;
 	if (g->mode == MODE_SPAWN) {
 		tx = rx = g->conn;
+	} else if (g->mode == MODE_PID) {
+		rc = pid_uri(g, g->pid, g->uri[0], sizeof(g->uri[0]));
+		if (rc == 0)
+			rc = ipcx_join(&g->made[0], g->uri[0], 0);
+		if (rc < 0) {
+			say(why, whylen, g->uri[0], rc, ipcx_errmsg(NULL));
+			return rc;
+		}
+		bench_live[0] = g->made[0];
+		tx = g->made[0];
+		rx = g->made[1];
 	} else if (ipcx_stat(g->made[0], &st) == 0 && st.listening) {
 		rc = ipcx_accept(g->made[0], &g->conn, SETUP_TIMEOUT_MS);
 		if (rc < 0) {
@@ -848,7 +922,7 @@ ipcx_connect(struct group *g, char *why, size_t whylen)
 		say(why, whylen, "first message: ipcx_recv", (int)n, ipcx_errmsg(rx));
 		return (int)n;
 	}
-	if (bench_msg_check(&g->pat, g->rbuf, (size_t)n, 0, BENCH_MIN_SIZE, &last) < 0) {
+	if (bench_msg_check(&g->pat, g->rbuf, (size_t)n, 0, hs.size, &last) < 0) {
 		snprintf(why, whylen, "integrity: the first message differs from what was sent");
 		g->r->errors++;
 		return -EPROTO;
@@ -936,6 +1010,8 @@ group_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env
 	}
 	close(g.ctl[1]);
 	g.ctl[1] = -1;
+	if (g.use[LINK_BARE] && r->bare->started != NULL)
+		r->bare->started(g.bst, g.pid);
 	if (r->bare == NULL || !(r->bare->flags & BARE_IDS)) {
 		if (g.bfd[2] != g.bfd[0] && g.bfd[2] != g.bfd[1] && g.bfd[2] >= 0)
 			close(g.bfd[2]);
@@ -1111,15 +1187,38 @@ row_run(struct bench_row *r, const struct bench_opts *o, struct bench_env *env)
 		goto states;
 	}
 	if (r->default_max > 0 && r->default_max < BENCH_MIN_SIZE) {
-		/* Every measured message carries an 8-byte stamp. */
-		char why[200];
-		bench_text(why, sizeof(why),
-		           "%s: %zu-byte messages only; every size measured here is larger",
-		           r->scheme, r->default_max);
+		/* Every size asked for is larger than the mechanism's messages:
+		 * measure it at its own size, in the column of the smallest. */
+		char why[200], col[24];
+		bool own = r->default_max >= BENCH_SMALL_MIN && plan_mode(r) != MODE_NONE;
+		int js = 0, tries;
+
+		for (i = 1; i < o->nsizes; i++)
+			if (o->sizes[i] < o->sizes[js])
+				js = i;
+		bench_size_label(o->sizes[js], col, sizeof(col));
+		if (own)
+			bench_text(why, sizeof(why), "%s: %zu-byte messages only (measured at %zu B, "
+			           "in the %s column)", r->scheme, r->default_max, r->default_max, col);
+		else
+			bench_text(why, sizeof(why), "%s: %zu-byte messages only; every size measured "
+			           "here is larger", r->scheme, r->default_max);
 		for (i = 0; i < o->nsizes; i++)
 			for (k = 0; k < NLINKS; k++)
-				mark(&r->cells[i], k, CELL_SKIP, why);
-		return;
+				if (i != js || !own)
+					mark(&r->cells[i], k, CELL_SKIP, why);
+		if (!own)
+			return;
+		r->cells[js].size = r->default_max;
+		/* A restart marks a link: at most one per link, then done. */
+		for (tries = 0; tries <= NLINKS; tries++) {
+			enum group_result gr = group_run(r, o, env, js, js + 1, 0, &at);
+			if (gr == GROUP_FATAL)
+				r->state = ROW_FAILED;
+			if (gr != GROUP_RESTART)
+				break;
+		}
+		goto states;
 	}
 	if (plan_mode(r) == MODE_NONE) {
 		r->state = ROW_UNAVAILABLE;

@@ -31,19 +31,34 @@ run() {
 	set -e
 }
 
-# A damaged message: status 1, the cell and the total say so.
-run corrupt.out corrupt.out "$BENCH" --only pipe --sizes 64 --reps 1 --count 40 --test-corrupt
-[ "$rc" = 1 ] || fail "--test-corrupt: status $rc, want 1: $(cat corrupt.out)"
-grep -q '^INTEGRITY FAILURE' corrupt.out || fail "--test-corrupt: no INTEGRITY FAILURE line"
-grep -q 'ipcx: FAILED: integrity: ' corrupt.out || fail "--test-corrupt: the cell does not say why"
-echo "ok: a damaged message fails the run"
+# A damaged message: status 1, the cell and the total say so.  Also on
+# the rows whose checks differ: a signal's 7-byte message (a 4-byte stamp)
+# and a durable file log.  (--quick: the short floors; --count fixes the
+# rest.)
+for row in pipe signal 'file?sync=always'; do
+	run corrupt.out corrupt.out "$BENCH" --quick --only "$row" --sizes 64 --reps 1 --count 40 --test-corrupt
+	[ "$rc" = 1 ] || fail "--test-corrupt $row: status $rc, want 1: $(cat corrupt.out)"
+	grep -q '^INTEGRITY FAILURE' corrupt.out || fail "--test-corrupt $row: no INTEGRITY FAILURE line"
+	grep -q 'ipcx: FAILED: integrity: ' corrupt.out ||
+		fail "--test-corrupt $row: the cell does not say why: $(cat corrupt.out)"
+done
+# The same rows undamaged pass, every message checked on both sides.
+run intact.out intact.out "$BENCH" --quick --only "signal,file" --sizes 64 --reps 1 --count 40
+[ "$rc" = 0 ] || fail "signal and file rows: status $rc: $(cat intact.out)"
+grep -q '^integrity: [0-9]* messages checked, none lost or damaged' intact.out ||
+	fail "signal and file rows: no integrity line: $(cat intact.out)"
+echo "ok: a damaged message fails the run, on pipe, signal and file sync=always"
 
-# A skipped cell says why: short in the table, in full below it.
+# A skipped cell says why: short in the table, in full below it.  The
+# signal row is measured at its own 7 bytes, in the smallest size's column.
 run skip.out skip.err "$BENCH" --only signal,mq --sizes 64,64K --reps 1 --count 20
 [ "$rc" = 0 ] || fail "skips: status $rc: $(cat skip.err) $(cat skip.out)"
-grep -q '^signal every size, bare and ipcx: skipped: signal: 7-byte messages only' skip.out ||
+grep -q '^signal (7B) 64K, bare and ipcx: skipped: signal: 7-byte messages only (measured at 7 B, in the 64B column)' skip.out ||
 	fail "the signal row does not say why its cells are skipped: $(cat skip.out)"
-grep -Eq '^signal +skip +skip$' skip.out || fail "the signal row's cells are not 'skip'"
+grep -Eq '^signal \(7B\) +[0-9.]+\*? x[0-9.]+ +skip$' skip.out ||
+	fail "the signal row is not measured at 7 bytes and skipped at 64K: $(cat skip.out)"
+grep -Eq '^signal \(7B\) +sigqueue/sigwaitinfo +7B +[0-9.]+\*? +[0-9.]+\*? +[0-9.]+ ' skip.out ||
+	fail "the signal row has no 7-byte figures and ratio: $(cat skip.out)"
 mqmax=$(cat /proc/sys/fs/mqueue/msgsize_max 2> /dev/null || echo 0)
 if [ "$mqmax" -lt 65536 ]; then
 	grep -q "^mq 64K, bare: skipped: mq: msgsize_max is $mqmax here; raise it with sysctl fs.mqueue.msgsize_max=65536" skip.out ||
@@ -68,7 +83,8 @@ assert len(d["verdicts"]) == 2 and d["summary"].startswith("On this machine")
 for k in ("cacheline_rtt_us", "futex_rtt_us", "syscall_us", "memcpy_64k_mb_per_s", "memcpy_1m_mb_per_s"):
     assert d["floors"][k]["value"] > 0, k
 rows = {r["transport"]: r for r in d["rows"]}
-for name in ("pipe", "fifo", "unix stream", "unix seqpacket", "unix dgram", "tcp", "mq", "sysvmq", "shm", "sysvshm"):
+for name in ("pipe", "fifo", "unix stream", "unix seqpacket", "unix dgram", "tcp", "mq", "sysvmq", "shm", "sysvshm",
+             "signal (7B)", "file", "file sync=none", "file sync=always"):
     r = rows[name]
     assert r["bare"] is not None, name
     c = r["cells"][0]
@@ -81,6 +97,20 @@ for name in ("pipe", "fifo", "unix stream", "unix seqpacket", "unix dgram", "tcp
         assert c["ratio"]["rtt_p50"]["pairs"] == 2, (name, c)
     else:
         assert c["ratio"]["rtt_p50"] is None
+# The signal row: 7-byte messages in the first column, beside sigqueue.
+sig = rows["signal (7B)"]
+assert sig["bare"]["calls"] == "sigqueue/sigwaitinfo", sig["bare"]
+assert sig["cells"][0]["size"] == 7 and sig["cells"][1]["size"] == 65536, sig["cells"]
+assert sig["cells"][1]["ipcx"]["status"] == "skipped" and "7-byte" in sig["cells"][1]["ipcx"]["reason"]
+assert sig["cells"][0]["ipcx"]["reps"][0]["messages"] > 0
+# The file rows: one per durability, each beside the bare log of the same.
+assert rows["file sync=none"]["bare"]["calls"] == "pwrite+lock"
+assert rows["file"]["bare"]["calls"] == "pwrite+lock"
+assert rows["file sync=always"]["bare"]["calls"] == "pwrite+fdatasync"
+for name in ("file", "file sync=none", "file sync=always"):
+    for c in rows[name]["cells"]:
+        assert c["ipcx"]["status"] == "ok" and c["bare"]["status"] == "ok", (name, c)
+        assert ("sync=" in c["uri"]) == (name != "file"), (name, c["uri"])
 # CSV: every line of every series, and the same figures as the JSON.
 lines = list(csv.DictReader(open(sys.argv[2])))
 by = {}
@@ -118,14 +148,15 @@ def check(head, field, mult):
         else:
             last = name
         vals = [cells[k:k + 14].strip() for k in range(0, len(cells), 14)]
-        for size, v in zip(d["settings"]["sizes"], vals):
+        # A row measured at its own size (signal) has it in its cells.
+        for size, v in zip([c["size"] for c in rows[name]["cells"]], vals):
             l = by[(kind, name, size)]
             if v in ("skip", "FAIL", "-"):
                 assert l["status"] != "ok", (name, size, v)
                 continue
-            m = re.fullmatch(r"([0-9.]+)\*? x([0-9.]+)", v)
+            m = re.fullmatch(r"([0-9.]+)\*? x([0-9.]+)(k?)", v)
             assert m, v
-            x, y = float(m.group(1)), float(m.group(2))
+            x, y = float(m.group(1)), float(m.group(2)) * (1000 if m.group(3) else 1)
             assert abs(x - float(l[field])) <= 0.051 * x + 0.0006, (name, size, v, l[field])
             assert abs(y - float(l[mult])) <= 0.051 * y + 0.051, (name, size, v, l[mult])
             seen += 1

@@ -385,10 +385,10 @@ bench_iceoryx_fini(void)
 const struct bare_driver peer_iox_block = {
 	"iceoryx", NULL, "iceoryx block", "loan/publish, take/release",
 	"iceoryx publisher/subscriber per direction, a WaitSet to wait", BARE_PEER | BARE_FORK,
-	block_open, block_attach, iox_send, iox_recv, iox_close, NULL,
+	block_open, block_attach, iox_send, iox_recv, iox_close, NULL, NULL,
 };
 const struct bare_driver peer_iox_busy = {
 	"iceoryx", NULL, "iceoryx busy", "loan/publish, take/release",
 	"iceoryx publisher/subscriber per direction, polled", BARE_PEER | BARE_BUSY | BARE_SPINS | BARE_FORK,
-	busy_open, busy_attach, iox_send, iox_recv, iox_close, NULL,
+	busy_open, busy_attach, iox_send, iox_recv, iox_close, NULL, NULL,
 };

@@ -189,9 +189,9 @@ nclose(int fds[4], void *st, bool owner)
 
 const struct bare_driver peer_nng_ipc = {
 	"nng", NULL, "nng ipc", "nng_send/nng_recv", "nng pair0 sockets over ipc:// (a UNIX socket)",
-	BARE_PEER, nipc_open, nattach, nsend, nrecv, nclose, NULL,
+	BARE_PEER, nipc_open, nattach, nsend, nrecv, nclose, NULL, NULL,
 };
 const struct bare_driver peer_nng_tcp = {
 	"nng", NULL, "nng tcp", "nng_send/nng_recv", "nng pair0 sockets over tcp://127.0.0.1",
-	BARE_PEER, ntcp_open, nattach, nsend, nrecv, nclose, NULL,
+	BARE_PEER, ntcp_open, nattach, nsend, nrecv, nclose, NULL, NULL,
 };

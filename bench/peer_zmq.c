@@ -161,9 +161,9 @@ zclose(int fds[4], void *st, bool owner)
 
 const struct bare_driver peer_zmq_ipc = {
 	"zmq", NULL, "zmq ipc", "zmq_send/zmq_recv", "ZeroMQ PAIR sockets over ipc:// (a UNIX socket)",
-	BARE_PEER, zipc_open, zattach, zsend, zrecv, zclose, NULL,
+	BARE_PEER, zipc_open, zattach, zsend, zrecv, zclose, NULL, NULL,
 };
 const struct bare_driver peer_zmq_tcp = {
 	"zmq", NULL, "zmq tcp", "zmq_send/zmq_recv", "ZeroMQ PAIR sockets over tcp://127.0.0.1",
-	BARE_PEER, ztcp_open, zattach, zsend, zrecv, zclose, NULL,
+	BARE_PEER, ztcp_open, zattach, zsend, zrecv, zclose, NULL, NULL,
 };

@@ -48,7 +48,7 @@ for row in "$@"; do
 				continue
 			fi
 			awk -v msgs="$msgs" -v row="$row" -v size="$size" -v side="$side" \
-				-v io='^(read|readv|write|writev|send|sendto|sendmsg|recv|recvfrom|recvmsg|ppoll|poll|epoll_wait|epoll_pwait|select|pselect6|fcntl|futex|flock)$' '
+				-v io='^(read|readv|write|writev|send|sendto|sendmsg|recv|recvfrom|recvmsg|ppoll|poll|epoll_wait|epoll_pwait|select|pselect6|fcntl|futex|flock|pread64|pwrite64|preadv|pwritev|fdatasync|ftruncate|rt_sigqueueinfo|pidfd_send_signal|rt_sigtimedwait|getpid|getuid)$' '
 				# The peer is this program run again as /proc/self/exe.
 				/ events, / { who = $1 == "exe" ? 2 : 1; next }
 				who >= 1 && NF >= 3 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ {
