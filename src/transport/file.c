@@ -2411,29 +2411,20 @@ file_chan_records(const struct ipcx_uri *uri, ipcx_record_fn fn, void *arg)
 		rc = rec_probe(f, off, seq, f->fsize, &r, false);
 		if (rc < 0)
 			goto out;
-		if (rc == 0 && r.len > r.have - REC_HDR) {
-			if (r.len > pcap) {
-				uint8_t *p = realloc(pay, r.len);
-				if (p == NULL) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				pay = p;
-				pcap = r.len;
+		if (rc == 0 && r.len > pcap) {
+			uint8_t *p = realloc(pay, r.len);
+			if (p == NULL) {
+				rc = -ENOMEM;
+				goto out;
 			}
+			pay = p;
+			pcap = r.len;
+		}
+		if (rc == 0 && r.len > r.have - REC_HDR) {
 			if (ipcx__pread_full(f->fd, pay, r.len, (off_t)(off + REC_HDR)) !=
 			    (ssize_t)r.len)
 				rc = 1;
 		} else if (rc == 0 && r.len > 0) {
-			if (r.len > pcap) {
-				uint8_t *p = realloc(pay, r.len);
-				if (p == NULL) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				pay = p;
-				pcap = r.len;
-			}
 			memcpy(pay, r.raw + REC_HDR, r.len);
 		}
 		if (rc == 0) {

@@ -74,6 +74,23 @@ hit(void)
 	return crash_at > 0 && ++calls == crash_at;
 }
 
+/* The bytes a pwritev would write, in one buffer (or the process dies). */
+static uint8_t *
+flatten(const struct iovec *iov, int cnt, size_t total)
+{
+	uint8_t *flat = malloc(total);
+	size_t at = 0;
+	int i;
+
+	if (flat == NULL)
+		die();
+	for (i = 0; i < cnt; i++) {
+		memcpy(flat + at, iov[i].iov_base, iov[i].iov_len);
+		at += iov[i].iov_len;
+	}
+	return flat;
+}
+
 static ssize_t
 crash_pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
@@ -104,26 +121,14 @@ crash_pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 		die();
 	}
 	if (crash_when == TAIL && total >= 16) {
-		uint8_t *flat = malloc(total);
-		size_t at = 0;
-		if (flat == NULL)
-			die();
-		for (i = 0; i < cnt; i++) {
-			memcpy(flat + at, iov[i].iov_base, iov[i].iov_len);
-			at += iov[i].iov_len;
-		}
+		uint8_t *flat = flatten(iov, cnt, total);
+
 		(void)!pwrite(fd, flat + total / 2, total - total / 2, off + (off_t)(total / 2));
 		die();
 	}
 	if (crash_when == NOCRC && total >= 16) {
-		uint8_t *flat = malloc(total);
-		size_t at = 0;
-		if (flat == NULL)
-			die();
-		for (i = 0; i < cnt; i++) {
-			memcpy(flat + at, iov[i].iov_base, iov[i].iov_len);
-			at += iov[i].iov_len;
-		}
+		uint8_t *flat = flatten(iov, cnt, total);
+
 		/* Where the checksum of what is written lies (wire-format.md):
 		 * a record's at 24, a state slot's at 92, the header's at 60. */
 		if (total >= 32 && flat[0] == 'I' && flat[1] == 'X' && flat[2] == 'C' && flat[3] == 'R')
