@@ -974,6 +974,39 @@ slot_write(struct file_chan *f)
 	return 0;
 }
 
+/*
+ * Write the slot and have it on disk before returning, without forcing
+ * out the rest of the file: pwritev2(RWF_DSYNC) makes only this write
+ * durable (O_DSYNC semantics), whereas fdatasync would also write back the
+ * records just consumed, which the caller is about to cut off anyway.
+ * Where RWF_DSYNC is refused (an old kernel, a filesystem without it),
+ * the plain write and fdatasync.
+ */
+static int
+slot_write_durable(struct file_chan *f)
+{
+	uint8_t buf[SLOT_LEN];
+	struct iovec iov = { buf, SLOT_LEN };
+	ssize_t w;
+
+	state_normalize(&f->st);
+	f->st.gen++;
+	slot_encode(&f->st, buf);
+	do
+		w = ipcx__sys.pwritev2(f->fd, &iov, 1, (off_t)SLOT_OFF(f->st.gen & 1), RWF_DSYNC);
+	while (w < 0 && errno == EINTR);
+	if (w == (ssize_t)SLOT_LEN) {
+		f->dirty = false;
+		return 0;
+	}
+	f->st.gen--;
+	if (w < 0 && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
+		return -errno;
+	/* Short, or no RWF_DSYNC: the whole slot again, then the file. */
+	w = slot_write(f);
+	return w < 0 ? (int)w : ipcx__fdatasync(f->fd);
+}
+
 /* Write the slot if it changed, then let go of the lock. */
 static int
 file_unlock(struct ipcx_chan *ch)
@@ -1646,10 +1679,17 @@ file_synced(struct ipcx_chan *ch, uint64_t mark_seq)
 
 /* ---- reclaiming: reset and compaction --------------------------------- */
 
-/* A drained log: cut it back to its header, in place.  The slot goes
- * first (and to disk first when durability is asked for), so a crash
- * between the two leaves a slot at the start of a longer file, whose
- * stale records have old sequence numbers and are cut as a torn tail. */
+/*
+ * A drained log: cut it back to its header, in place.  The slot goes
+ * first, and to disk first when durability is asked for: otherwise a power
+ * cut could keep the cut and lose the slot, leaving a read position past
+ * the end of the file (refused as corrupt), or, once new records are
+ * written over the consumed ones, a synced-looking record that is not
+ * there.  With the slot on disk, a crash between the two leaves a slot at
+ * the start of a longer file, whose stale records have old sequence
+ * numbers and are cut as a torn tail.  Only the slot is synced: the
+ * consumed records are dropped by the cut without ever being written back.
+ */
 static int
 log_reset(struct ipcx_chan *ch)
 {
@@ -1659,9 +1699,7 @@ log_reset(struct ipcx_chan *ch)
 	f->st.read_off = f->st.write_off = LOG_DATA;
 	f->st.done_ahead = 0;
 	f->st.flags &= ~SLOT_FULL;
-	rc = slot_write(f);
-	if (rc == 0 && f->sync != SYNC_NONE)
-		rc = ipcx__fdatasync(f->fd);
+	rc = f->sync != SYNC_NONE ? slot_write_durable(f) : slot_write(f);
 	if (rc == 0)
 		rc = log_cut(f, LOG_DATA);
 	return rc;
