@@ -21,7 +21,7 @@
  * the kernel when its holder dies, never by a close elsewhere in the
  * process).  F_OFD_SETLKW has no deadline and no ipcx_wake, so it is never
  * used: a busy lock is retried after sched_yield() a few times (holders
- * keep it for microseconds), then with ipcx__backoff (1 ms doubling to
+ * keep it for microseconds), then with back-off sleeps (50 us doubling to
  * 64 ms) until the deadline.  A stopped holder therefore stalls everyone
  * else, who wait until their deadlines; a dead one frees the lock at once.
  *
@@ -1193,8 +1193,36 @@ file_refresh(struct ipcx_chan *ch)
 }
 
 /*
+ * Sleep between tries of a busy lock: LOCK_SLEEP_MIN doubling to
+ * LOCK_SLEEP_MAX, within the deadline, ended by ipcx_wake.  The ladder
+ * starts far below ipcx__backoff's millisecond: a holder writing or reading
+ * a large record keeps the lock for a few hundred microseconds, longer
+ * than the yields last, and a first sleep of 1 ms cost a streaming
+ * receiver most of its throughput.
+ */
+#define LOCK_SLEEP_MIN ((int64_t)50 * 1000)
+#define LOCK_SLEEP_MAX ((int64_t)64 * 1000000)
+
+static int
+lock_backoff(struct ipcx_chan *ch, int64_t deadline, int64_t *step)
+{
+	int64_t now = ipcx__now_ns(), until;
+	int rc;
+
+	if (deadline != IPCX_DEADLINE_NEVER && deadline <= now)
+		return ipcx__deadline_error(deadline);
+	until = now + *step;
+	if (deadline != IPCX_DEADLINE_NEVER && until > deadline)
+		until = deadline;
+	if (*step < LOCK_SLEEP_MAX)
+		*step *= 2;
+	rc = ipcx__wait_fd(ch, -1, 0, until);
+	return rc == -ETIMEDOUT ? 0 : rc;
+}
+
+/*
  * Take the log's lock, with the state fresh.  F_OFD_SETLK is retried after
- * sched_yield() SPIN_TRIES times, then with ipcx__backoff until the
+ * sched_yield() SPIN_TRIES times, then with lock_backoff until the
  * deadline (timeout 0 only spins).  Returns 0, -EAGAIN, -ETIMEDOUT,
  * -ECANCELED, -EINTR, -EPROTO, -ENOENT (the log was removed), -errno.
  */
@@ -1202,7 +1230,8 @@ static int
 file_lock(struct ipcx_chan *ch, int64_t deadline)
 {
 	struct file_chan *f = file_of(ch);
-	int tries = 0, step = 1, rc;
+	int64_t step = LOCK_SLEEP_MIN;
+	int tries = 0, rc;
 
 	for (;;) {
 		rc = lock_range(f->fd, F_WRLCK, 0, 1);
@@ -1229,7 +1258,7 @@ file_lock(struct ipcx_chan *ch, int64_t deadline)
 		}
 		if (deadline == IPCX_DEADLINE_NOW)
 			return -EAGAIN;
-		rc = ipcx__backoff(ch, deadline, &step);
+		rc = lock_backoff(ch, deadline, &step);
 		if (rc < 0)
 			return rc;
 	}
