@@ -21,7 +21,7 @@
  * the kernel when its holder dies, never by a close elsewhere in the
  * process).  F_OFD_SETLKW has no deadline and no ipcx_wake, so it is never
  * used: a busy lock is retried after sched_yield() a few times (holders
- * keep it for microseconds), then with ipcx__backoff (1 ms doubling to
+ * keep it for microseconds), then with back-off sleeps (50 us doubling to
  * 64 ms) until the deadline.  A stopped holder therefore stalls everyone
  * else, who wait until their deadlines; a dead one frees the lock at once.
  *
@@ -974,6 +974,39 @@ slot_write(struct file_chan *f)
 	return 0;
 }
 
+/*
+ * Write the slot and have it on disk before returning, without forcing
+ * out the rest of the file: pwritev2(RWF_DSYNC) makes only this write
+ * durable (O_DSYNC semantics), whereas fdatasync would also write back the
+ * records just consumed, which the caller is about to cut off anyway.
+ * Where RWF_DSYNC is refused (an old kernel, a filesystem without it),
+ * the plain write and fdatasync.
+ */
+static int
+slot_write_durable(struct file_chan *f)
+{
+	uint8_t buf[SLOT_LEN];
+	struct iovec iov = { buf, SLOT_LEN };
+	ssize_t w;
+
+	state_normalize(&f->st);
+	f->st.gen++;
+	slot_encode(&f->st, buf);
+	do
+		w = ipcx__sys.pwritev2(f->fd, &iov, 1, (off_t)SLOT_OFF(f->st.gen & 1), RWF_DSYNC);
+	while (w < 0 && errno == EINTR);
+	if (w == (ssize_t)SLOT_LEN) {
+		f->dirty = false;
+		return 0;
+	}
+	f->st.gen--;
+	if (w < 0 && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
+		return -errno;
+	/* Short, or no RWF_DSYNC: the whole slot again, then the file. */
+	w = slot_write(f);
+	return w < 0 ? (int)w : ipcx__fdatasync(f->fd);
+}
+
 /* Write the slot if it changed, then let go of the lock. */
 static int
 file_unlock(struct ipcx_chan *ch)
@@ -1160,8 +1193,36 @@ file_refresh(struct ipcx_chan *ch)
 }
 
 /*
+ * Sleep between tries of a busy lock: LOCK_SLEEP_MIN doubling to
+ * LOCK_SLEEP_MAX, within the deadline, ended by ipcx_wake.  The ladder
+ * starts far below ipcx__backoff's millisecond: a holder writing or reading
+ * a large record keeps the lock for a few hundred microseconds, longer
+ * than the yields last, and a first sleep of 1 ms cost a streaming
+ * receiver most of its throughput.
+ */
+#define LOCK_SLEEP_MIN ((int64_t)50 * 1000)
+#define LOCK_SLEEP_MAX ((int64_t)64 * 1000000)
+
+static int
+lock_backoff(struct ipcx_chan *ch, int64_t deadline, int64_t *step)
+{
+	int64_t now = ipcx__now_ns(), until;
+	int rc;
+
+	if (deadline != IPCX_DEADLINE_NEVER && deadline <= now)
+		return ipcx__deadline_error(deadline);
+	until = now + *step;
+	if (deadline != IPCX_DEADLINE_NEVER && until > deadline)
+		until = deadline;
+	if (*step < LOCK_SLEEP_MAX)
+		*step *= 2;
+	rc = ipcx__wait_fd(ch, -1, 0, until);
+	return rc == -ETIMEDOUT ? 0 : rc;
+}
+
+/*
  * Take the log's lock, with the state fresh.  F_OFD_SETLK is retried after
- * sched_yield() SPIN_TRIES times, then with ipcx__backoff until the
+ * sched_yield() SPIN_TRIES times, then with lock_backoff until the
  * deadline (timeout 0 only spins).  Returns 0, -EAGAIN, -ETIMEDOUT,
  * -ECANCELED, -EINTR, -EPROTO, -ENOENT (the log was removed), -errno.
  */
@@ -1169,7 +1230,8 @@ static int
 file_lock(struct ipcx_chan *ch, int64_t deadline)
 {
 	struct file_chan *f = file_of(ch);
-	int tries = 0, step = 1, rc;
+	int64_t step = LOCK_SLEEP_MIN;
+	int tries = 0, rc;
 
 	for (;;) {
 		rc = lock_range(f->fd, F_WRLCK, 0, 1);
@@ -1196,7 +1258,7 @@ file_lock(struct ipcx_chan *ch, int64_t deadline)
 		}
 		if (deadline == IPCX_DEADLINE_NOW)
 			return -EAGAIN;
-		rc = ipcx__backoff(ch, deadline, &step);
+		rc = lock_backoff(ch, deadline, &step);
 		if (rc < 0)
 			return rc;
 	}
@@ -1646,10 +1708,17 @@ file_synced(struct ipcx_chan *ch, uint64_t mark_seq)
 
 /* ---- reclaiming: reset and compaction --------------------------------- */
 
-/* A drained log: cut it back to its header, in place.  The slot goes
- * first (and to disk first when durability is asked for), so a crash
- * between the two leaves a slot at the start of a longer file, whose
- * stale records have old sequence numbers and are cut as a torn tail. */
+/*
+ * A drained log: cut it back to its header, in place.  The slot goes
+ * first, and to disk first when durability is asked for: otherwise a power
+ * cut could keep the cut and lose the slot, leaving a read position past
+ * the end of the file (refused as corrupt), or, once new records are
+ * written over the consumed ones, a synced-looking record that is not
+ * there.  With the slot on disk, a crash between the two leaves a slot at
+ * the start of a longer file, whose stale records have old sequence
+ * numbers and are cut as a torn tail.  Only the slot is synced: the
+ * consumed records are dropped by the cut without ever being written back.
+ */
 static int
 log_reset(struct ipcx_chan *ch)
 {
@@ -1659,9 +1728,7 @@ log_reset(struct ipcx_chan *ch)
 	f->st.read_off = f->st.write_off = LOG_DATA;
 	f->st.done_ahead = 0;
 	f->st.flags &= ~SLOT_FULL;
-	rc = slot_write(f);
-	if (rc == 0 && f->sync != SYNC_NONE)
-		rc = ipcx__fdatasync(f->fd);
+	rc = f->sync != SYNC_NONE ? slot_write_durable(f) : slot_write(f);
 	if (rc == 0)
 		rc = log_cut(f, LOG_DATA);
 	return rc;

@@ -1535,6 +1535,69 @@ test_sync_policy(void)
 	ipcx__sys_reset();
 }
 
+static atomic_int n_dsync;
+static bool dsync_refused;
+
+static ssize_t
+count_pwritev2(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags)
+{
+	if (flags & RWF_DSYNC) {
+		atomic_fetch_add(&n_dsync, 1);
+		if (dsync_refused) {
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+	}
+	return pwritev2(fd, iov, iovcnt, off, flags);
+}
+
+/* Three 100 KiB messages through a log, then one more: the third receive
+ * drains 300 KiB and cuts the log back. Returns the RWF_DSYNC writes. */
+static int
+cut_round(const char *query)
+{
+	const char *uri = ipcx_test_uri("file", query);
+	ipcx_chan *a;
+	struct ipcx_stat st;
+	int before = atomic_load(&n_dsync), k;
+
+	IPCX_PASS(ipcx_create(&a, uri, 0));
+	for (k = 0; k < 3; k++)
+		send_seed(a, 100 << 10, (uint32_t)k);
+	for (k = 0; k < 3; k++)
+		recv_seed(a, 100 << 10, (uint32_t)k);
+	IPCX_PASS(ipcx_stat(a, &st));
+	ASSERT_EQ(st.log_bytes, 4096);
+	send_seed(a, 100 << 10, 7);
+	recv_seed(a, 100 << 10, 7);
+	ipcx_close(a);
+	return atomic_load(&n_dsync) - before;
+}
+
+/* Cutting a drained log back puts its state on disk first, by itself
+ * (RWF_DSYNC), or with fdatasync where RWF_DSYNC is refused. */
+static void
+test_cut_back_sync(void)
+{
+	int before, plain;
+
+	ipcx__sys.pwritev2 = count_pwritev2;
+	ipcx__sys.fdatasync = count_fdatasync;
+	ASSERT_EQ(cut_round("sync=none"), 0);
+	ASSERT_EQ(cut_round("sync=batch"), 1);
+	/* always: a count that no clock changes, with and without RWF_DSYNC */
+	before = atomic_load(&n_datasync);
+	ASSERT_EQ(cut_round("sync=always"), 1);
+	plain = atomic_load(&n_datasync) - before;
+	dsync_refused = true;
+	before = atomic_load(&n_datasync);
+	ASSERT_EQ(cut_round("sync=always"), 1);
+	ASSERT_EQ(atomic_load(&n_datasync) - before, plain + 1);
+	ASSERT_EQ(cut_round("sync=batch"), 1);
+	dsync_refused = false;
+	ipcx__sys_reset();
+}
+
 /* ---- waiting without spinning ----------------------------------------- */
 
 static atomic_int n_ppoll, n_pread;
@@ -2054,6 +2117,7 @@ TEST_LIST = {
 	{ "file records listed without consuming", test_records_listed },
 	{ "file records listed while busy", test_records_while_busy },
 	{ "file sync policy", test_sync_policy },
+	{ "file cut-back syncs its state", test_cut_back_sync },
 	{ "file waiting sleeps", test_wait_sleeps },
 	{ "file stopped then dead lock holder", test_stopped_lock_holder },
 	{ "file removed under a channel", test_removed_under_channel },
