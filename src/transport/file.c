@@ -955,6 +955,17 @@ lock_held_elsewhere(int fd, off_t start, off_t len)
 	return fl.l_type != F_UNLCK;
 }
 
+/* The next state slot: the generation advanced, encoded into buf; returns
+ * where it goes (the slots alternate, so a torn one leaves the other). */
+static off_t
+slot_next(struct file_chan *f, uint8_t *buf)
+{
+	state_normalize(&f->st);
+	f->st.gen++;
+	slot_encode(&f->st, buf);
+	return (off_t)SLOT_OFF(f->st.gen & 1);
+}
+
 static int
 slot_write(struct file_chan *f)
 {
@@ -962,10 +973,7 @@ slot_write(struct file_chan *f)
 	struct iovec iov = { buf, SLOT_LEN };
 	ssize_t w;
 
-	state_normalize(&f->st);
-	f->st.gen++;
-	slot_encode(&f->st, buf);
-	w = ipcx__pwritev_full(f->fd, &iov, 1, (off_t)SLOT_OFF(f->st.gen & 1));
+	w = ipcx__pwritev_full(f->fd, &iov, 1, slot_next(f, buf));
 	if (w < 0) {
 		f->st.gen--;
 		return (int)w;
@@ -987,13 +995,11 @@ slot_write_durable(struct file_chan *f)
 {
 	uint8_t buf[SLOT_LEN];
 	struct iovec iov = { buf, SLOT_LEN };
+	off_t at = slot_next(f, buf);
 	ssize_t w;
 
-	state_normalize(&f->st);
-	f->st.gen++;
-	slot_encode(&f->st, buf);
 	do
-		w = ipcx__sys.pwritev2(f->fd, &iov, 1, (off_t)SLOT_OFF(f->st.gen & 1), RWF_DSYNC);
+		w = ipcx__sys.pwritev2(f->fd, &iov, 1, at, RWF_DSYNC);
 	while (w < 0 && errno == EINTR);
 	if (w == (ssize_t)SLOT_LEN) {
 		f->dirty = false;
