@@ -25,20 +25,12 @@
 #include <unistd.h>
 
 #include "ipcx.h"
+#include "ipcx_shared.h"
 
 struct shared {
 	volatile int64_t sent_ns, got_ns;
 	volatile int ready;
 };
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void
 sleep_ns(int64_t ns)
@@ -91,7 +83,7 @@ receiver(bool bare, const char *uri, int qid, struct shared *sh, int count)
 		} else if (ipcx_recv(ch, buf, sizeof(buf), -1) < 0) {
 			_exit(1);
 		}
-		sh->got_ns = now_ns();
+		sh->got_ns = ipcx_shared_now_ns();
 	}
 	ipcx_close(ch);
 	_exit(0);
@@ -147,7 +139,7 @@ measure(bool bare, const char *uri, int qid, int rounds)
 
 			sh->got_ns = 0;
 			sleep_ns(spells_ns[i]);
-			sent = now_ns();
+			sent = ipcx_shared_now_ns();
 			msgsnd(qid, &m, 1, 0);
 			while (sh->got_ns == 0)
 				;
